@@ -1,0 +1,51 @@
+# GradLab: two commands on a fresh Debian machine.
+#   make demo   installs what is missing, builds in release and runs the main job
+#   make test   installs what is missing and runs the whole test suite
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Debian packages the build, the tests and the demo need.
+APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libopenblas-dev pkg-config
+# Where the demo writes its figures and report.
+DEMO_OUT ?= out/demo
+SWIFT ?= swift
+
+.PHONY: help setup build demo test bench clean
+
+help:
+	@echo "make setup   install missing system packages ($(APT_PACKAGES))"
+	@echo "make demo    run the main job (writes $(DEMO_OUT))"
+	@echo "make test    run the test suite"
+	@echo "make bench   run the release-built benchmark"
+
+# Installs only what dpkg does not report as installed; does nothing when all is present.
+setup:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "setup: all system packages present"; exit 0; fi; \
+	echo "setup: installing$$missing"; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null; then SUDO="sudo"; \
+	else echo "setup: need root or sudo to install$$missing" >&2; exit 1; fi; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing
+
+build: setup
+	$(SWIFT) build
+
+demo: setup
+	$(SWIFT) build -c release --product gradlab
+	$$($(SWIFT) build -c release --show-bin-path)/gradlab demo --out $(DEMO_OUT)
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: setup
+	$(SWIFT) build -c release --product gradlab-bench
+	$$($(SWIFT) build -c release --show-bin-path)/gradlab-bench
+
+clean:
+	rm -rf .build out

@@ -1,0 +1,78 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The module map and its rules are in ARCHITECTURE.md: arrows point at what a module may import.
+let package = Package(
+    name: "GradLab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "gradlab", targets: ["gradlab"]),
+        .executable(name: "gradlab-bench", targets: ["gradlab-bench"]),
+        .library(name: "Backprop", targets: ["Backprop"]),
+        .library(name: "GradientCheck", targets: ["GradientCheck"]),
+        .library(name: "TrainingDiagnostics", targets: ["TrainingDiagnostics"]),
+        .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "RunFormat", targets: ["RunFormat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // External parts, installed by `make setup`.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "CGnuplot",
+            cSettings: [.headerSearchPath("include")],
+            cxxSettings: [.unsafeFlags(["-std=c++17"])],
+            linkerSettings: [.linkedLibrary("boost_iostreams"), .linkedLibrary("boost_filesystem")]
+        ),
+
+        // Library modules.
+        .target(name: "RunFormat"),
+        .target(
+            name: "Backprop",
+            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]
+        ),
+        .target(name: "GradientCheck", dependencies: ["Backprop"]),
+        .target(
+            name: "TrainingDiagnostics",
+            dependencies: ["Backprop", "GradientCheck", "RunFormat"]
+        ),
+        .target(name: "Reports", dependencies: ["RunFormat", "CGnuplot"]),
+        .target(
+            name: "Experiments",
+            dependencies: [
+                "Backprop", "GradientCheck", "TrainingDiagnostics", "Reports", "RunFormat",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // Programs.
+        .executableTarget(
+            name: "gradlab",
+            dependencies: [
+                "Experiments", "Backprop", "GradientCheck", "TrainingDiagnostics", "Reports", "RunFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "CAllocationCounter"),
+        .executableTarget(
+            name: "gradlab-bench",
+            dependencies: [
+                "Backprop", "CAllocationCounter", "CBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Tests.
+        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot"]),
+        .testTarget(name: "GradlabTests", dependencies: ["gradlab"]),
+    ]
+)

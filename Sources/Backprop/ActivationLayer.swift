@@ -1,0 +1,46 @@
+/// An activation applied elementwise, as a layer: torch's `nn.Tanh()`, `nn.ReLU()`, ...
+///
+/// Forward and backward are `Activation.apply` and `Activation.backward`; the layer keeps its input and
+/// output for the backward pass.
+public final class ActivationLayer<Scalar: TensorScalar>: Layer {
+    public let function: Activation
+
+    private var input: Tensor<Scalar>?
+    private var output = Workspace<Scalar>()
+    private var lastOutput: Tensor<Scalar>?
+    private var inputGradient = Workspace<Scalar>()
+
+    public init(_ function: Activation) {
+        self.function = function
+    }
+
+    public var kind: String { function.torchName }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
+        precondition(input.rank == 2, "\(kind): expected input of shape [batch, features], got \(input.shape)")
+        let y = output.tensor(rows: input.shape[0], columns: input.shape[1])
+        function.apply(
+            UnsafeBufferPointer(start: input.base, count: input.count),
+            into: UnsafeMutableBufferPointer(start: y.base, count: y.count))
+        self.input = input
+        self.lastOutput = y
+        return y
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
+        guard let input, let lastOutput else { preconditionFailure("\(kind).backward called before forward") }
+        precondition(outputGradient.shape == input.shape,
+                     "\(kind).backward: gradient shape \(outputGradient.shape), expected \(input.shape)")
+        let dx = inputGradient.tensor(rows: input.shape[0], columns: input.shape[1])
+        function.backward(
+            input: UnsafeBufferPointer(start: input.base, count: input.count),
+            output: UnsafeBufferPointer(start: lastOutput.base, count: lastOutput.count),
+            outputGradient: UnsafeBufferPointer(start: outputGradient.base, count: outputGradient.count),
+            into: UnsafeMutableBufferPointer(start: dx.base, count: dx.count))
+        return dx
+    }
+}

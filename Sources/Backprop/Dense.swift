@@ -1,0 +1,126 @@
+/// A fully connected layer, PyTorch's `nn.Linear`.
+///
+/// ```
+/// y = x · Wᵀ + b        x: [batch, in],  W: [out, in],  b: [out],  y: [batch, out]
+/// ∂L/∂W += (∂L/∂y)ᵀ · x      ∂L/∂b += Σ_batch ∂L/∂y      ∂L/∂x = ∂L/∂y · W
+/// ```
+///
+/// The weight is stored `[out, in]` as in `torch.nn.Linear`, so checkpoints move between the two unchanged.
+/// All three products go through `gemm` with transposition flags: nothing is copied or transposed.
+public final class Dense<Scalar: TensorScalar>: Layer {
+    public let inputFeatures: Int
+    public let outputFeatures: Int
+    public let weight: Parameter<Scalar>
+    public let bias: Parameter<Scalar>?
+
+    private var input: Tensor<Scalar>?
+    private var output = Workspace<Scalar>()
+    private var inputGradient = Workspace<Scalar>()
+
+    /// A layer with weights drawn by `initializer` and biases by its bias rule.
+    ///
+    /// - Parameters:
+    ///   - inputFeatures: `in_features`.
+    ///   - outputFeatures: `out_features`.
+    ///   - bias: whether the layer has a bias, as torch's `bias=True` by default.
+    ///   - initializer: the weight initialisation; `.classic` is torch's default for `nn.Linear`.
+    ///   - generator: the seeded generator the draws come from.
+    public init(
+        inputFeatures: Int, outputFeatures: Int, bias: Bool = true,
+        initializer: Initializer = .classic, generator: inout RandomGenerator
+    ) {
+        precondition(inputFeatures > 0 && outputFeatures > 0,
+                     "Dense needs positive sizes, got in \(inputFeatures), out \(outputFeatures)")
+        self.inputFeatures = inputFeatures
+        self.outputFeatures = outputFeatures
+        let w = Tensor<Scalar>(shape: [outputFeatures, inputFeatures])
+        initializer.fill(w, fanIn: inputFeatures, fanOut: outputFeatures, generator: &generator)
+        self.weight = Parameter(w)
+        if bias {
+            let b = Tensor<Scalar>(shape: [outputFeatures])
+            initializer.fillBias(b, fanIn: inputFeatures, generator: &generator)
+            self.bias = Parameter(b)
+        } else {
+            self.bias = nil
+        }
+    }
+
+    /// A layer with the given weight `[out, in]` and optional bias `[out]`.
+    public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>?) {
+        precondition(weight.rank == 2, "Dense weight must be [out, in], got \(weight.shape)")
+        if let bias {
+            precondition(bias.shape == [weight.shape[0]],
+                         "Dense bias must be [\(weight.shape[0])] for weight \(weight.shape), got \(bias.shape)")
+        }
+        self.outputFeatures = weight.shape[0]
+        self.inputFeatures = weight.shape[1]
+        self.weight = Parameter(weight)
+        self.bias = bias.map { Parameter($0) }
+    }
+
+    public var kind: String { "Linear" }
+
+    public var parameters: [NamedParameter<Scalar>] {
+        var result = [NamedParameter(name: "weight", parameter: weight)]
+        if let bias { result.append(NamedParameter(name: "bias", parameter: bias)) }
+        return result
+    }
+
+    public func outputFeatures(forInputFeatures features: Int) -> Int {
+        precondition(features == inputFeatures,
+                     "Linear(\(inputFeatures), \(outputFeatures)) cannot follow a layer with \(features) outputs")
+        return outputFeatures
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
+        requireMatrix(input, features: inputFeatures, "Linear(\(inputFeatures), \(outputFeatures))")
+        let batch = input.shape[0]
+        let y = output.tensor(rows: batch, columns: outputFeatures)
+        self.input = input
+        var beta: Scalar = 0
+        if let bias {
+            // Broadcast the bias into every row, then accumulate the product onto it (beta = 1).
+            for row in 0..<batch {
+                (y.base + row * outputFeatures).update(from: bias.value.base, count: outputFeatures)
+            }
+            beta = 1
+        }
+        Scalar.gemm(
+            transposeA: false, transposeB: true, m: batch, n: outputFeatures, k: inputFeatures,
+            alpha: 1, a: input.base, lda: inputFeatures, b: weight.value.base, ldb: inputFeatures,
+            beta: beta, c: y.base, ldc: outputFeatures)
+        return y
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
+        guard let input else { preconditionFailure("Linear.backward called before forward") }
+        let batch = input.shape[0]
+        precondition(outputGradient.shape.count == 2 && outputGradient.shape[0] == batch
+                     && outputGradient.shape[1] == outputFeatures,
+                     "Linear.backward: gradient shape \(outputGradient.shape), expected [\(batch), \(outputFeatures)]")
+        // ∂L/∂W += (∂L/∂y)ᵀ · x
+        Scalar.gemm(
+            transposeA: true, transposeB: false, m: outputFeatures, n: inputFeatures, k: batch,
+            alpha: 1, a: outputGradient.base, lda: outputFeatures, b: input.base, ldb: inputFeatures,
+            beta: 1, c: weight.gradient.base, ldc: inputFeatures)
+        // ∂L/∂b += column sums of ∂L/∂y
+        if let bias {
+            let g = bias.gradient.base
+            for row in 0..<batch {
+                let r = outputGradient.base + row * outputFeatures
+                for j in 0..<outputFeatures { g[j] += r[j] }
+            }
+        }
+        // ∂L/∂x = ∂L/∂y · W
+        let dx = inputGradient.tensor(rows: batch, columns: inputFeatures)
+        Scalar.gemm(
+            transposeA: false, transposeB: false, m: batch, n: inputFeatures, k: outputFeatures,
+            alpha: 1, a: outputGradient.base, lda: outputFeatures, b: weight.value.base, ldb: inputFeatures,
+            beta: 0, c: dx.base, ldc: inputFeatures)
+        return dx
+    }
+}

@@ -1,0 +1,79 @@
+import CBLAS
+import RealModule
+
+/// The element types a `Tensor` can hold: `Float` and `Double`.
+///
+/// Every matrix product in GradLab goes through ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``,
+/// which calls OpenBLAS's `cblas_sgemm` or `cblas_dgemm`; there is no other matrix product.
+public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, CustomStringConvertible
+where RawSignificand: FixedWidthInteger {
+    /// The safetensors / NumPy name of the type: `F32` or `F64`.
+    static var dtypeName: String { get }
+
+    /// Row-major `C ← alpha · op(A) · op(B) + beta · C`, with `op(A)` of shape `m × k`,
+    /// `op(B)` of shape `k × n` and `C` of shape `m × n`.
+    ///
+    /// The leading dimensions are those of the matrices as stored (before `op`).
+    static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int
+    )
+
+    /// Hyperbolic tangent of every element of `x`, written to `y` (the two may be the same buffer).
+    ///
+    /// A separate requirement so that the type can use a vectorisable kernel; see `Float`'s.
+    static func tanh(_ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>)
+}
+
+@inline(__always)
+private func cblasTranspose(_ transpose: Bool) -> CBLAS_TRANSPOSE {
+    transpose ? CblasTrans : CblasNoTrans
+}
+
+extension Float: TensorScalar {
+    public static var dtypeName: String { "F32" }
+
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
+            blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+    }
+
+    public static func tanh(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+        fastTanh(x, into: y)
+    }
+}
+
+extension Double: TensorScalar {
+    public static var dtypeName: String { "F64" }
+
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(
+            CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
+            blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+    }
+
+    /// Double keeps libm's `tanh`: gradient checks run in Double and want it exact to the last bit or two.
+    public static func tanh(_ x: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>) {
+        precondition(x.count == y.count, "tanh: input has \(x.count) elements, output \(y.count)")
+        for i in 0..<x.count { y[i] = Double.tanh(x[i]) }
+    }
+}
+
+@inline(__always)
+private func blasInt(_ value: Int) -> blasint {
+    precondition(value >= 0 && value <= Int(blasint.max), "BLAS dimension \(value) out of range")
+    return blasint(value)
+}
