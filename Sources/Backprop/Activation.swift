@@ -212,7 +212,7 @@ public enum Activation: Sendable, Equatable {
         case .tanh:
             Scalar.tanh(x, into: y)
         case .relu:
-            for i in 0..<x.count { let v = x[i]; y[i] = v > 0 ? v : (v.isNaN ? v : 0) }
+            Scalar.relu(x, into: y)
         case .sigmoid:
             for i in 0..<x.count { y[i] = Self.sigmoid(x[i]) }
         default:
@@ -233,7 +233,7 @@ public enum Activation: Sendable, Equatable {
         case .tanh:
             for i in 0..<x.count { let t = y[i]; dx[i] = dy[i] * (1 - t * t) }
         case .relu:
-            for i in 0..<x.count { dx[i] = x[i] <= 0 ? 0 : dy[i] }
+            Scalar.reluBackward(input: x, outputGradient: dy, into: dx)
         case .sigmoid:
             for i in 0..<x.count { let s = y[i]; dx[i] = dy[i] * (s * (1 - s)) }
         default:

@@ -102,14 +102,17 @@ public final class Dense<Scalar: TensorScalar>: Layer {
         precondition(outputGradient.shape.count == 2 && outputGradient.shape[0] == batch
                      && outputGradient.shape[1] == outputFeatures,
                      "Linear.backward: gradient shape \(outputGradient.shape), expected [\(batch), \(outputFeatures)]")
-        // ∂L/∂W += (∂L/∂y)ᵀ · x
+        // ∂L/∂W += (∂L/∂y)ᵀ · x   (beta 0 when the gradient was just cleared)
+        let dW = weight.gradientForAccumulation()
         Scalar.gemm(
             transposeA: true, transposeB: false, m: outputFeatures, n: inputFeatures, k: batch,
             alpha: 1, a: outputGradient.base, lda: outputFeatures, b: input.base, ldb: inputFeatures,
-            beta: 1, c: weight.gradient.base, ldc: inputFeatures)
+            beta: dW.keep, c: dW.buffer.base, ldc: inputFeatures)
         // ∂L/∂b += column sums of ∂L/∂y
         if let bias {
-            let g = bias.gradient.base
+            let db = bias.gradientForAccumulation()
+            let g = db.buffer.base
+            if db.keep == 0 { g.update(repeating: 0, count: outputFeatures) }
             for row in 0..<batch {
                 let r = outputGradient.base + row * outputFeatures
                 for j in 0..<outputFeatures { g[j] += r[j] }

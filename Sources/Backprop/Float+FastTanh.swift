@@ -13,7 +13,52 @@
 /// the tests. Reference: Muller, *Elementary Functions* (2016), ch. 11 (range reduction).
 func fastTanh(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
     precondition(x.count == y.count, "tanh: input has \(x.count) elements, output \(y.count)")
-    for i in 0..<x.count { y[i] = fastTanh(x[i]) }
+    guard let source = x.baseAddress, let destination = y.baseAddress else { return }
+    let lanes = Vector.scalarCount
+    var i = 0
+    while i + lanes <= x.count {
+        let v = UnsafeRawPointer(source + i).loadUnaligned(as: Vector.self)
+        UnsafeMutableRawPointer(destination + i).storeBytes(of: fastTanh(v), as: Vector.self)
+        i += lanes
+    }
+    while i < x.count {
+        destination[i] = fastTanh(source[i])
+        i += 1
+    }
+}
+
+private typealias Vector = SIMD8<Float>
+
+/// The same computation as the scalar `fastTanh`, eight lanes at a time.
+@inline(__always)
+private func fastTanh(_ x: Vector) -> Vector {
+    let m = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: Vector.self)
+    let a = m.replacing(with: 9, where: .!(m .< 9))  // NaN → 9 as well
+    let a2 = a * a
+    var p = Vector(repeating: -1382.0 / 155925.0)
+    p = p * a2 + 62.0 / 2835.0
+    p = p * a2 + (-17.0 / 315.0)
+    p = p * a2 + 2.0 / 15.0
+    p = p * a2 + (-1.0 / 3.0)
+    let small = a + a * a2 * p
+    let t = 2 * a
+    let shifted = t * 1.4426950408889634 + 12582912
+    let k = shifted - 12582912
+    let r = (t - k * 0.693145751953125) - k * 1.428606765330187045e-06
+    var q = Vector(repeating: 1.0 / 5040.0)
+    q = q * r + 1.0 / 720.0
+    q = q * r + 1.0 / 120.0
+    q = q * r + 1.0 / 24.0
+    q = q * r + 1.0 / 6.0
+    q = q * r + 0.5
+    q = q * r + 1
+    q = q * r + 1
+    let bits = (unsafeBitCast(shifted, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+    let large = 1 - 2 / (q * unsafeBitCast(bits, to: Vector.self) + 1)
+    let magnitude = large.replacing(with: small, where: a .< 0.3)
+    let sign = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x8000_0000
+    let signed = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | sign, to: Vector.self)
+    return signed.replacing(with: x, where: x .!= x)
 }
 
 @inline(__always)

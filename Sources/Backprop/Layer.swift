@@ -7,15 +7,41 @@ public enum Mode: Sendable {
 }
 
 /// A trainable tensor and the gradient accumulated for it.
+///
+/// `zeroGradient()` clears the gradient lazily, as torch's `zero_grad(set_to_none=True)` does: the
+/// buffer is not written until someone reads `gradient` or a backward pass accumulates into it, and a
+/// layer that accumulates into a cleared gradient writes instead of adding (a gemm with beta = 0), so
+/// clearing costs nothing and no pass over the buffer is wasted.
 public final class Parameter<Scalar: TensorScalar> {
     /// The current value.
     public let value: Tensor<Scalar>
-    /// The gradient of the loss with respect to `value`, accumulated (`+=`) by backward passes.
-    public let gradient: Tensor<Scalar>
+    private let gradientBuffer: Tensor<Scalar>
+    private var gradientIsCleared = false
 
     public init(_ value: Tensor<Scalar>) {
         self.value = value
-        self.gradient = Tensor(shape: value.shape)
+        self.gradientBuffer = Tensor(shape: value.shape)
+    }
+
+    /// The gradient of the loss with respect to `value`, accumulated (`+=`) by backward passes.
+    public var gradient: Tensor<Scalar> {
+        if gradientIsCleared {
+            gradientBuffer.fill(0)
+            gradientIsCleared = false
+        }
+        return gradientBuffer
+    }
+
+    /// Sets the gradient to zero (lazily: see the type's documentation).
+    public func zeroGradient() {
+        gradientIsCleared = true
+    }
+
+    /// The gradient buffer for a layer to accumulate into, and the factor for its old contents:
+    /// 0 when the gradient was cleared (its contents are stale), 1 otherwise.
+    func gradientForAccumulation() -> (buffer: Tensor<Scalar>, keep: Scalar) {
+        defer { gradientIsCleared = false }
+        return (gradientBuffer, gradientIsCleared ? 0 : 1)
     }
 }
 
@@ -80,7 +106,7 @@ extension Layer {
 
     /// Sets every parameter's gradient to zero.
     public func zeroGradients() {
-        for named in parameters { named.parameter.gradient.fill(0) }
+        for named in parameters { named.parameter.zeroGradient() }
     }
 
     /// The number of trainable scalars.

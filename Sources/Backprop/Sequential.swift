@@ -39,9 +39,9 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
         return g
     }
 
-    /// Sets every parameter's gradient to zero (allocates nothing).
+    /// Sets every parameter's gradient to zero (allocates nothing, writes nothing: see `Parameter`).
     public func zeroGradients() {
-        for named in parameters { named.parameter.gradient.fill(0) }
+        for named in parameters { named.parameter.zeroGradient() }
     }
 }
 

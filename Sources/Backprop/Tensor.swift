@@ -64,6 +64,8 @@ public final class Tensor<Scalar: TensorScalar> {
     }
 
     /// An independent tensor with the same shape and elements.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func copy() -> Tensor {
         let result = Tensor(shape: shape)
         result.base.update(from: base, count: count)
@@ -71,12 +73,16 @@ public final class Tensor<Scalar: TensorScalar> {
     }
 
     /// Copies the elements of `other`, which must have the same number of elements.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func assign(from other: Tensor) {
         precondition(other.count == count, "cannot assign shape \(other.shape) to shape \(shape)")
         base.update(from: other.base, count: count)
     }
 
     /// Sets every element to `value`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func fill(_ value: Scalar) {
         base.update(repeating: value, count: count)
     }

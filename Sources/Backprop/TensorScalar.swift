@@ -5,7 +5,7 @@ import RealModule
 ///
 /// Every matrix product in GradLab goes through ``gemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)``,
 /// which calls OpenBLAS's `cblas_sgemm` or `cblas_dgemm`; there is no other matrix product.
-public protocol TensorScalar: BinaryFloatingPoint, Real, Sendable, CustomStringConvertible
+public protocol TensorScalar: BinaryFloatingPoint, Real, SIMDScalar, Sendable, CustomStringConvertible
 where RawSignificand: FixedWidthInteger {
     /// The safetensors / NumPy name of the type: `F32` or `F64`.
     static var dtypeName: String { get }
@@ -25,6 +25,26 @@ where RawSignificand: FixedWidthInteger {
     ///
     /// A separate requirement so that the type can use a vectorisable kernel; see `Float`'s.
     static func tanh(_ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>)
+
+    /// ReLU of every element: `y = x > 0 ? x : 0`, NaN kept.
+    static func relu(_ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>)
+
+    /// ReLU's backward pass: `dx = x ≤ 0 ? 0 : dy` (torch's `threshold_backward`).
+    static func reluBackward(
+        input x: UnsafeBufferPointer<Self>, outputGradient dy: UnsafeBufferPointer<Self>,
+        into dx: UnsafeMutableBufferPointer<Self>)
+}
+
+// The elementwise kernels are requirements so that each type's witness below is concrete code, which
+// the compiler vectorises; the same loop in a generic function specialised later is left scalar, and
+// SIMD comparisons written generically compile lane by lane.
+extension TensorScalar {
+    @inline(__always)
+    static func reluKernel(_ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>) {
+        precondition(x.count == y.count, "relu: input has \(x.count) elements, output \(y.count)")
+        // NaN passes (NaN ≤ 0 is false) and −0 becomes 0, as torch. A plain select: it vectorises.
+        for i in 0..<x.count { let v = x[i]; y[i] = v <= 0 ? 0 : v }
+    }
 }
 
 @inline(__always)
@@ -33,6 +53,25 @@ private func cblasTranspose(_ transpose: Bool) -> CBLAS_TRANSPOSE {
 }
 
 extension Float: TensorScalar {
+    public static func relu(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+        reluKernel(x, into: y)
+    }
+
+    public static func reluBackward(
+        input x: UnsafeBufferPointer<Float>, outputGradient dy: UnsafeBufferPointer<Float>,
+        into dx: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(x.count == dy.count && x.count == dx.count,
+                     "relu backward: buffers of \(x.count), \(dy.count), \(dx.count) elements")
+        // dy & ~(x ≤ 0) as a bit mask: the select of two inputs stays scalar when written as one.
+        Vectorized.zip(x, dy, into: dx) { v, g in
+            let drop = unsafeBitCast(v .<= 0, to: SIMD8<Int32>.self)
+            return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int32>.self) & ~drop, to: SIMD8<Float>.self)
+        } scalar: { v, g in
+            v <= 0 ? 0 : g
+        }
+    }
+
     public static var dtypeName: String { "F32" }
 
     public static func gemm(
@@ -52,6 +91,25 @@ extension Float: TensorScalar {
 }
 
 extension Double: TensorScalar {
+    public static func relu(_ x: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>) {
+        reluKernel(x, into: y)
+    }
+
+    public static func reluBackward(
+        input x: UnsafeBufferPointer<Double>, outputGradient dy: UnsafeBufferPointer<Double>,
+        into dx: UnsafeMutableBufferPointer<Double>
+    ) {
+        precondition(x.count == dy.count && x.count == dx.count,
+                     "relu backward: buffers of \(x.count), \(dy.count), \(dx.count) elements")
+        // dy & ~(x ≤ 0) as a bit mask: the select of two inputs stays scalar when written as one.
+        Vectorized.zip(x, dy, into: dx) { v, g in
+            let drop = unsafeBitCast(v .<= 0, to: SIMD8<Int64>.self)
+            return unsafeBitCast(unsafeBitCast(g, to: SIMD8<Int64>.self) & ~drop, to: SIMD8<Double>.self)
+        } scalar: { v, g in
+            v <= 0 ? 0 : g
+        }
+    }
+
     public static var dtypeName: String { "F64" }
 
     public static func gemm(
