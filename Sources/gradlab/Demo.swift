@@ -47,10 +47,16 @@ struct Demo: ParsableCommand {
             series: snapshots.map { .init(label: $0.label, norms: $0.layers.map(\.statistics.norm)) })
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw UserError(message: "cannot write the figure to \(folder.path): \(error.localizedDescription); "
+                            + "choose another folder with --out")
+        }
+        do {
             let image = try figure.render(into: folder)
             print("Figure: \(image.path)")
         } catch let error as GnuplotError {
-            throw ValidationError(error.description)
+            throw UserError(message: error.description)
         }
     }
 }
