@@ -10,13 +10,14 @@ APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libop
 DEMO_OUT ?= out/demo
 SWIFT ?= swift
 
-.PHONY: help setup build demo test bench clean
+.PHONY: help setup build demo reports test bench clean
 
 help:
 	@echo "make setup   install missing system packages ($(APT_PACKAGES))"
 	@echo "make demo    run the main job (writes $(DEMO_OUT))"
 	@echo "make test    run the test suite"
 	@echo "make bench   run the release-built benchmark"
+	@echo "make reports regenerate the committed showcase in reports/"
 
 # Installs only what dpkg does not report as installed; does nothing when all is present.
 setup:
@@ -38,6 +39,9 @@ build: setup
 demo: setup
 	$(SWIFT) build -c release --product gradlab
 	$$($(SWIFT) build -c release --show-bin-path)/gradlab demo --out $(DEMO_OUT)
+
+reports:
+	$(MAKE) demo DEMO_OUT=reports
 
 test: setup
 	$(SWIFT) build --build-tests
