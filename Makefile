@@ -45,7 +45,7 @@ reports:
 
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 bench: setup
 	$(SWIFT) build -c release --product gradlab-bench

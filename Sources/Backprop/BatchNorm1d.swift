@@ -21,7 +21,7 @@ public final class BatchNorm1d<Scalar: TensorScalar>: Layer {
     public let runningMean: Tensor<Scalar>
     public let runningVariance: Tensor<Scalar>
     /// Batches seen in training mode, torch's `num_batches_tracked`.
-    public private(set) var batchesTracked = 0
+    public var batchesTracked = 0
 
     private var normalized = Workspace<Scalar>()
     private var inverseStd = Workspace<Scalar>()
