@@ -1,0 +1,60 @@
+/// Updates parameters from their gradients: one `step()` after every backward pass.
+///
+/// Each optimizer follows the update rule and the default hyper-parameters of its `torch.optim`
+/// counterpart as that documentation states the algorithm, with the step count t starting at 1.
+/// State (momentum, moment estimates) is kept per parameter in the parameter's precision and allocated
+/// at the first step.
+public protocol Optimizer<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+
+    /// The command-line name: `sgd`, `adam`, ...
+    var name: String { get }
+    /// γ, read at every step, so a schedule may change it between steps.
+    var learningRate: Double { get set }
+    /// The parameters it updates, in `state_dict` order.
+    var parameters: [NamedParameter<Scalar>] { get }
+    /// Steps taken so far.
+    var stepCount: Int { get }
+    /// Applies one update to every parameter from its current gradient.
+    func step()
+}
+
+/// Zero tensors shaped like each parameter: an optimizer's per-parameter state.
+func zeroState<Scalar>(like parameters: [NamedParameter<Scalar>]) -> [Tensor<Scalar>] {
+    parameters.map { Tensor(shape: $0.parameter.value.shape) }
+}
+
+/// The optimizers by command-line name, with torch's defaults and the given learning rate.
+public enum OptimizerKind: String, CaseIterable, Sendable {
+    case sgd, momentum, nesterov, rmsprop, adagrad, adam, adamw, lion
+
+    /// torch's default learning rate for the algorithm (SGD has none in torch; GradLab uses 0.01).
+    public var defaultLearningRate: Double {
+        switch self {
+        case .sgd, .momentum, .nesterov, .rmsprop, .adagrad: 0.01
+        case .adam, .adamw: 0.001
+        case .lion: 0.0001
+        }
+    }
+
+    /// A fresh optimizer over `parameters`. `momentum` and `nesterov` are SGD with momentum 0.9
+    /// (without and with Nesterov's correction); `weightDecay` nil keeps the algorithm's default.
+    public func make<Scalar: TensorScalar>(
+        parameters: [NamedParameter<Scalar>], learningRate: Double? = nil, weightDecay: Double? = nil
+    ) -> any Optimizer<Scalar> {
+        let lr = learningRate ?? defaultLearningRate
+        switch self {
+        case .sgd: return SGD(parameters: parameters, learningRate: lr, weightDecay: weightDecay ?? 0)
+        case .momentum:
+            return SGD(parameters: parameters, learningRate: lr, momentum: 0.9, weightDecay: weightDecay ?? 0)
+        case .nesterov:
+            return SGD(parameters: parameters, learningRate: lr, momentum: 0.9, weightDecay: weightDecay ?? 0,
+                       nesterov: true)
+        case .rmsprop: return RMSprop(parameters: parameters, learningRate: lr, weightDecay: weightDecay ?? 0)
+        case .adagrad: return Adagrad(parameters: parameters, learningRate: lr, weightDecay: weightDecay ?? 0)
+        case .adam: return Adam(parameters: parameters, learningRate: lr, weightDecay: weightDecay ?? 0)
+        case .adamw: return Adam.adamW(parameters: parameters, learningRate: lr, weightDecay: weightDecay ?? 0.01)
+        case .lion: return Lion(parameters: parameters, learningRate: lr, weightDecay: weightDecay ?? 0)
+        }
+    }
+}

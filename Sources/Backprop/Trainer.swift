@@ -1,0 +1,241 @@
+/// How long and how to train.
+public struct TrainingOptions: Sendable {
+    public enum Budget: Sendable, Equatable {
+        case steps(Int)
+        case epochs(Int)
+    }
+
+    public var budget: Budget
+    public var batchSize: Int
+    public var dropsLastPartialBatch: Bool
+    /// The base learning rate γ₀ that `schedule` scales; it replaces the optimizer's own at every step.
+    public var learningRate: Double
+    public var schedule: LearningRateSchedule
+    public var clipping: GradientClipping
+    /// Evaluate every N steps (and after the last step); nil evaluates only after the last step.
+    public var evaluationInterval: Int?
+    /// Stop with status `diverged` when the loss is NaN or ±∞ (before applying that step's update).
+    public var stopsOnNonFiniteLoss: Bool
+    /// Seeds the order of the batches.
+    public var seed: UInt64
+
+    /// - Parameters: batch 32 and reshuffling every epoch are the usual starting point (torch's DataLoader
+    ///   defaults to batch 1, which is rarely what anyone trains with).
+    public init(budget: Budget, batchSize: Int = 32, dropsLastPartialBatch: Bool = false, learningRate: Double,
+                schedule: LearningRateSchedule = .constant, clipping: GradientClipping = .none,
+                evaluationInterval: Int? = nil, stopsOnNonFiniteLoss: Bool = true, seed: UInt64 = 0) {
+        self.budget = budget
+        self.batchSize = batchSize
+        self.dropsLastPartialBatch = dropsLastPartialBatch
+        self.learningRate = learningRate
+        self.schedule = schedule
+        self.clipping = clipping
+        self.evaluationInterval = evaluationInterval
+        self.stopsOnNonFiniteLoss = stopsOnNonFiniteLoss
+        self.seed = seed
+    }
+}
+
+/// The training loop: mini-batches, forward, loss, backward, clipping, an optimizer step, evaluation,
+/// and events for observers.
+///
+/// ```
+/// for step in 1...budget:
+///     x, t ← next batch;  zero gradients;  L ← loss(model(x), t);  backward
+///     observers see layer outputs and gradients (if asked);  clip;  γ ← schedule(step − 1);  optimizer step
+///     observers see the record (and the applied updates, if asked);  evaluate every N steps
+/// ```
+public final class Trainer<Scalar: TensorScalar> {
+    public let model: Sequential<Scalar>
+    public let loss: any Loss<Scalar>
+    public let optimizer: any Optimizer<Scalar>
+    public let trainingData: Dataset<Scalar>
+    public let validationData: Dataset<Scalar>?
+    public let options: TrainingOptions
+    public var observers: [any TrainingObserver<Scalar>] = []
+
+    private var sampler: BatchSampler<Scalar>
+    private var stopRequest: TrainingStatus?
+    private var details: StepDetails<Scalar>?
+    private var previousValues: [Tensor<Scalar>] = []
+
+    public init(model: Sequential<Scalar>, loss: any Loss<Scalar>, optimizer: any Optimizer<Scalar>,
+                trainingData: Dataset<Scalar>, validationData: Dataset<Scalar>? = nil, options: TrainingOptions) {
+        precondition(options.batchSize > 0, "batch size must be positive, got \(options.batchSize)")
+        precondition(model.outputFeatures(forInputFeatures: trainingData.features) == trainingData.outputs,
+                     "the model's outputs do not match the data's \(trainingData.outputs) targets")
+        self.model = model
+        self.loss = loss
+        self.optimizer = optimizer
+        self.trainingData = trainingData
+        self.validationData = validationData
+        self.options = options
+        self.sampler = BatchSampler(dataset: trainingData, batchSize: options.batchSize,
+                                    dropsLastPartialBatch: options.dropsLastPartialBatch, seed: options.seed)
+    }
+
+    /// The number of optimizer steps the budget allows.
+    public var totalSteps: Int {
+        switch options.budget {
+        case .steps(let steps): steps
+        case .epochs(let epochs): epochs * sampler.batchesPerEpoch
+        }
+    }
+
+    /// Asks the run to stop after the current step with the given status (default `interrupted`).
+    public func requestStop(_ status: TrainingStatus = .interrupted) {
+        stopRequest = status
+    }
+
+    /// Trains until the budget is spent, the loss diverges, or a stop is requested.
+    @discardableResult
+    public func run() -> TrainingSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        func elapsed() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        for observer in observers { observer.trainingWillBegin(self) }
+        var status = TrainingStatus.completed
+        var completed = 0
+        var lastLoss: Double?
+        var lastEvaluation: EvaluationRecord?
+        var evaluatedAtLastStep = false
+
+        for step in 1...max(totalSteps, 1) where totalSteps > 0 {
+            let epoch = sampler.epoch
+            let batch = sampler.next()
+            let detailed = observers.filter { $0.wantsDetails(atStep: step) }
+            model.zeroGradients()
+            let value: Double
+            if detailed.isEmpty {
+                value = Double(loss.forward(model.forward(batch.inputs, mode: .training), batch.target))
+                _ = model.backward(loss.backward())
+            } else {
+                value = detailedPass(step: step, batch: batch)
+                for observer in detailed { observer.stepDidComputeGradients(details!) }
+            }
+            lastLoss = value
+            evaluatedAtLastStep = false
+            if !value.isFinite && options.stopsOnNonFiniteLoss {
+                let norm = GradientClipping.globalNorm(model.parameters)
+                let record = StepRecord(step: step, epoch: epoch, loss: value, learningRate: optimizer.learningRate,
+                                        gradientNorm: norm, clipped: false, seconds: elapsed(), updated: false)
+                for observer in observers {
+                    observer.stepDidFinish(record, details: detailed.contains { $0 === observer } ? details : nil)
+                }
+                status = .diverged
+                break
+            }
+            let (norm, clipped) = options.clipping.apply(to: model.parameters)
+            optimizer.learningRate = options.schedule.learningRate(base: options.learningRate, step: step - 1)
+            if detailed.isEmpty {
+                optimizer.step()
+            } else {
+                steppingWithUpdates()
+            }
+            completed = step
+            let record = StepRecord(step: step, epoch: epoch, loss: value, learningRate: optimizer.learningRate,
+                                    gradientNorm: norm, clipped: clipped, seconds: elapsed(), updated: true)
+            for observer in observers {
+                observer.stepDidFinish(record, details: detailed.contains { $0 === observer } ? details : nil)
+            }
+            if let interval = options.evaluationInterval, step % interval == 0 {
+                lastEvaluation = evaluate(step: step)
+                evaluatedAtLastStep = true
+            }
+            if let request = stopRequest ?? observers.lazy.compactMap({ $0.requestedStop() }).first {
+                status = request
+                break
+            }
+        }
+        if !evaluatedAtLastStep && completed > 0 && status != .diverged {
+            lastEvaluation = evaluate(step: completed)
+        }
+        let summary = TrainingSummary(status: status, stepsCompleted: completed, finalLoss: lastLoss,
+                                      lastEvaluation: lastEvaluation, seconds: elapsed())
+        for observer in observers { observer.trainingDidEnd(summary) }
+        return summary
+    }
+
+    /// Forward and backward one layer at a time, keeping every layer's output and output gradient.
+    private func detailedPass(step: Int, batch: (inputs: Tensor<Scalar>, target: LossTarget<Scalar>)) -> Double {
+        let views: StepDetails<Scalar>
+        if let details {
+            views = details
+            views.inputs = batch.inputs
+            views.target = batch.target
+        } else {
+            let layers = model.layers.enumerated().map { index, layer in
+                LayerView(index: index, kind: layer.kind, layer: layer, output: batch.inputs, outputGradient: nil,
+                          parameters: layer.parameters.map {
+                              NamedParameter(name: "\(index).\($0.name)", parameter: $0.parameter)
+                          })
+            }
+            views = StepDetails(inputs: batch.inputs, target: batch.target, layers: layers,
+                                updates: model.parameters.map { Tensor(shape: $0.parameter.value.shape) })
+            details = views
+        }
+        views.step = step
+        var x = batch.inputs
+        for i in views.layers.indices {
+            x = views.layers[i].layer.forward(x, mode: .training)
+            views.layers[i].output = x
+        }
+        let value = Double(loss.forward(x, batch.target))
+        var g = loss.backward()
+        for i in views.layers.indices.reversed() {
+            views.layers[i].outputGradient = g
+            g = views.layers[i].layer.backward(g)
+        }
+        views.loss = value
+        return value
+    }
+
+    /// The optimizer step, recording Δθ = θ_after − θ_before into `details.updates`.
+    private func steppingWithUpdates() {
+        let parameters = model.parameters
+        if previousValues.isEmpty { previousValues = parameters.map { $0.parameter.value.copy() } }
+        for (previous, named) in zip(previousValues, parameters) { previous.assign(from: named.parameter.value) }
+        optimizer.step()
+        guard let details else { return }
+        for (index, named) in parameters.enumerated() {
+            let after = named.parameter.value.base, before = previousValues[index].base
+            let update = details.updates[index].base
+            for i in 0..<named.parameter.value.count { update[i] = after[i] - before[i] }
+        }
+    }
+
+    /// Loss and accuracy over the training and validation sets, in evaluation mode.
+    public func evaluate(step: Int) -> EvaluationRecord {
+        let train = measure(trainingData)
+        let validation = validationData.map { measure($0) }
+        let record = EvaluationRecord(step: step, trainLoss: train.loss, trainAccuracy: train.accuracy,
+                                      validationLoss: validation?.loss, validationAccuracy: validation?.accuracy)
+        for observer in observers { observer.evaluationDidFinish(record) }
+        return record
+    }
+
+    private func measure(_ data: Dataset<Scalar>) -> (loss: Double, accuracy: Double?) {
+        var batches = BatchSampler(dataset: data, batchSize: max(options.batchSize, 256), shuffles: false, seed: 0)
+        var total = 0.0, correct = 0, seen = 0
+        for _ in 0..<batches.batchesPerEpoch {
+            let batch = batches.next()
+            let output = model.forward(batch.inputs, mode: .evaluation)
+            let rows = batch.inputs.shape[0]
+            total += Double(loss.forward(output, batch.target)) * Double(rows)
+            if case .classes(let labels) = batch.target {
+                let classes = output.shape[1]
+                for r in 0..<rows {
+                    var best = 0
+                    for c in 1..<classes where output[r * classes + c] > output[r * classes + best] { best = c }
+                    if best == labels[r] { correct += 1 }
+                }
+            }
+            seen += rows
+        }
+        let isClassification = if case .classes = data.targets { true } else { false }
+        return (total / Double(max(seen, 1)), isClassification ? Double(correct) / Double(max(seen, 1)) : nil)
+    }
+}

@@ -1,0 +1,114 @@
+/// How a training run ended.
+public enum TrainingStatus: String, Sendable, Equatable {
+    case completed
+    /// The loss became NaN or infinite and the run stopped (`TrainingOptions.stopsOnNonFiniteLoss`).
+    case diverged
+    /// An observer or the caller asked the run to stop.
+    case interrupted
+}
+
+/// What every step reports, whether or not anyone looks at its layers.
+public struct StepRecord: Sendable, Equatable {
+    /// 1 for the first optimizer step.
+    public var step: Int
+    /// 0 for the first pass over the training data.
+    public var epoch: Int
+    public var loss: Double
+    /// The learning rate this step's update used.
+    public var learningRate: Double
+    /// The global L2 norm of all gradients before clipping.
+    public var gradientNorm: Double
+    public var clipped: Bool
+    /// Wall-clock seconds since the run began, at the end of this step.
+    public var seconds: Double
+    /// False when the step was not applied (a non-finite loss stopped the run first).
+    public var updated: Bool
+}
+
+/// Loss and accuracy on the training and validation sets in evaluation mode.
+public struct EvaluationRecord: Sendable, Equatable {
+    public var step: Int
+    public var trainLoss: Double
+    /// Nil for regression targets.
+    public var trainAccuracy: Double?
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+}
+
+/// The end of a run.
+public struct TrainingSummary: Sendable, Equatable {
+    public var status: TrainingStatus
+    public var stepsCompleted: Int
+    public var finalLoss: Double?
+    public var lastEvaluation: EvaluationRecord?
+    public var seconds: Double
+}
+
+/// One layer of the model during one step: its output and the gradient of the loss with respect to it,
+/// and its parameters (whose `gradient`s hold this step's gradients when `stepDidComputeGradients` runs).
+///
+/// The tensors are the layers' own buffers: valid during the event, overwritten by the next step.
+public struct LayerView<Scalar: TensorScalar> {
+    /// Position in the top-level `Sequential`, as in parameter names (`"3"` for `3.weight`).
+    public var index: Int
+    /// The torch module class name: `Linear`, `Tanh`, ...
+    public var kind: String
+    public var layer: any Layer<Scalar>
+    public var output: Tensor<Scalar>
+    /// ∂L/∂output; set once the backward pass has reached the layer.
+    public var outputGradient: Tensor<Scalar>?
+    /// The layer's parameters with their full model names (`3.weight`).
+    public var parameters: [NamedParameter<Scalar>]
+}
+
+/// The layer-by-layer view of one step, given to observers that asked for it.
+public final class StepDetails<Scalar: TensorScalar> {
+    public internal(set) var step = 0
+    public internal(set) var loss = 0.0
+    /// The batch the step trained on.
+    public internal(set) var inputs: Tensor<Scalar>
+    public internal(set) var target: LossTarget<Scalar>
+    public internal(set) var layers: [LayerView<Scalar>]
+    /// Δθ actually applied by the optimizer (after clipping, momentum, weight decay), parallel to
+    /// `Trainer.model.parameters`; filled before `stepDidFinish`.
+    public internal(set) var updates: [Tensor<Scalar>]
+
+    init(inputs: Tensor<Scalar>, target: LossTarget<Scalar>, layers: [LayerView<Scalar>], updates: [Tensor<Scalar>]) {
+        self.inputs = inputs
+        self.target = target
+        self.layers = layers
+        self.updates = updates
+    }
+}
+
+/// Watches a training run. The trainer calls, in order: `trainingWillBegin`; for every step
+/// `stepDidComputeGradients` (only when `wantsDetails(atStep:)` said yes), then `stepDidFinish`;
+/// `evaluationDidFinish` after each evaluation; `trainingDidEnd` last.
+///
+/// With no observer attached, or none wanting details, the trainer runs the plain fast path: no
+/// per-layer bookkeeping, no copies of the weights.
+public protocol TrainingObserver<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+
+    func trainingWillBegin(_ trainer: Trainer<Scalar>)
+    /// Whether this observer wants the layer-by-layer view (`StepDetails`) of step `step`.
+    func wantsDetails(atStep step: Int) -> Bool
+    /// After the backward pass, before clipping and the optimizer step.
+    func stepDidComputeGradients(_ details: StepDetails<Scalar>)
+    /// After the optimizer step; `details` (with `updates` filled) when this observer asked for them.
+    func stepDidFinish(_ record: StepRecord, details: StepDetails<Scalar>?)
+    func evaluationDidFinish(_ record: EvaluationRecord)
+    func trainingDidEnd(_ summary: TrainingSummary)
+    /// Asked after every step: a non-nil status stops the run with it.
+    func requestedStop() -> TrainingStatus?
+}
+
+extension TrainingObserver {
+    public func trainingWillBegin(_ trainer: Trainer<Scalar>) {}
+    public func wantsDetails(atStep step: Int) -> Bool { false }
+    public func stepDidComputeGradients(_ details: StepDetails<Scalar>) {}
+    public func stepDidFinish(_ record: StepRecord, details: StepDetails<Scalar>?) {}
+    public func evaluationDidFinish(_ record: EvaluationRecord) {}
+    public func trainingDidEnd(_ summary: TrainingSummary) {}
+    public func requestedStop() -> TrainingStatus? { nil }
+}
