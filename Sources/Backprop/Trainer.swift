@@ -104,8 +104,8 @@ public final class Trainer<Scalar: TensorScalar> {
         var evaluatedAtLastStep = false
 
         for step in 1...max(totalSteps, 1) where totalSteps > 0 {
-            let epoch = sampler.epoch
             let batch = sampler.next()
+            let epoch = sampler.epoch
             let detailed = observers.filter { $0.wantsDetails(atStep: step) }
             model.zeroGradients()
             let value: Double
