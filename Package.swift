@@ -74,5 +74,6 @@ let package = Package(
         .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot"]),
         .testTarget(name: "GradlabTests", dependencies: ["gradlab"]),
+        .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
     ]
 )

@@ -1,0 +1,227 @@
+import Backprop
+import Foundation
+import Yams
+
+/// Every setting of a training run, each with a command-line flag of the same name and a config-file
+/// key of the same name (`--lr 0.01` and `lr: 0.01`). Unset fields take the defaults of `Experiment`.
+///
+/// A config file is YAML (JSON is accepted, being YAML): one mapping of these keys, for example
+/// ```
+/// mlp: 2,64x4,3          # sizes, 64x4 = four hidden layers of 64
+/// activation: relu
+/// init: he-normal
+/// optimizer: adam
+/// lr: 0.001
+/// steps: 2000
+/// dataset: spirals
+/// ```
+public struct ExperimentConfig: Sendable, Equatable {
+    public var mlp: String?
+    public var activation: String?
+    public var initializer: String?
+    public var norm: String?
+    public var residual: Bool?
+    public var dropout: Double?
+    public var loss: String?
+    public var optimizer: String?
+    public var learningRate: Double?
+    public var weightDecay: Double?
+    public var schedule: String?
+    public var clipNorm: Double?
+    public var clipValue: Double?
+    public var steps: Int?
+    public var epochs: Int?
+    public var batch: Int?
+    public var evaluateEvery: Int?
+    public var stopOnNonFinite: Bool?
+    public var seed: UInt64?
+    public var dataset: String?
+    public var samples: Int?
+    public var noise: Double?
+    public var data: String?
+    public var label: String?
+    public var targets: [String]?
+    public var validation: Double?
+    public var standardize: Bool?
+    public var precision: String?
+
+    public init() {}
+
+    /// The config-file keys, which are also the flag names.
+    public static let keys = [
+        "mlp", "activation", "init", "norm", "residual", "dropout", "loss", "optimizer", "lr", "weight-decay",
+        "schedule", "clip-norm", "clip-value", "steps", "epochs", "batch", "eval-every", "stop-on-nonfinite", "seed",
+        "dataset", "samples", "noise", "data", "label", "targets", "validation", "standardize", "precision",
+    ]
+
+    /// `self` with every field that `overrides` sets replaced: flags given on the command line win over
+    /// the config file.
+    public func merging(_ overrides: ExperimentConfig) -> ExperimentConfig {
+        var result = self
+        func take<T>(_ path: WritableKeyPath<ExperimentConfig, T?>) {
+            if let value = overrides[keyPath: path] { result[keyPath: path] = value }
+        }
+        take(\.mlp); take(\.activation); take(\.initializer); take(\.norm); take(\.residual); take(\.dropout)
+        take(\.loss); take(\.optimizer); take(\.learningRate); take(\.weightDecay); take(\.schedule)
+        take(\.clipNorm); take(\.clipValue); take(\.steps); take(\.epochs); take(\.batch); take(\.evaluateEvery)
+        take(\.stopOnNonFinite); take(\.seed); take(\.dataset); take(\.samples); take(\.noise); take(\.data)
+        take(\.label); take(\.targets); take(\.validation); take(\.standardize); take(\.precision)
+        return result
+    }
+
+    /// Reads a config file. Every problem is a `ConfigError` naming the file, line, column and key.
+    public static func load(from url: URL) throws -> ExperimentConfig {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: url.path, line: nil, column: nil, key: nil,
+                              message: "cannot read the file (\(error.localizedDescription)); check the path")
+        }
+        return try parse(text, file: url.path)
+    }
+
+    /// Parses config text; `file` names it in errors.
+    public static func parse(_ text: String, file: String) throws -> ExperimentConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError(file: file, line: nil, column: nil, key: nil,
+                              message: "not valid YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
+        }
+        guard let root else { return ExperimentConfig() }
+        guard let mapping = root.mapping else {
+            throw ConfigError(file: file, line: root.mark?.line, column: root.mark?.column, key: nil,
+                              message: "expected a mapping of settings (key: value lines), found \(kind(of: root))")
+        }
+        var config = ExperimentConfig()
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else {
+                throw ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column, key: nil,
+                                  message: "a key must be text")
+            }
+            let field = FieldReader(file: file, key: key, node: value)
+            switch key {
+            case "mlp": config.mlp = try field.text()
+            case "activation": config.activation = try field.text()
+            case "init": config.initializer = try field.text()
+            case "norm": config.norm = try field.text()
+            case "residual": config.residual = try field.bool()
+            case "dropout": config.dropout = try field.number()
+            case "loss": config.loss = try field.text()
+            case "optimizer": config.optimizer = try field.text()
+            case "lr": config.learningRate = try field.number()
+            case "weight-decay": config.weightDecay = try field.number()
+            case "schedule": config.schedule = try field.text()
+            case "clip-norm": config.clipNorm = try field.number()
+            case "clip-value": config.clipValue = try field.number()
+            case "steps": config.steps = try field.integer()
+            case "epochs": config.epochs = try field.integer()
+            case "batch": config.batch = try field.integer()
+            case "eval-every": config.evaluateEvery = try field.integer()
+            case "stop-on-nonfinite": config.stopOnNonFinite = try field.bool()
+            case "seed": config.seed = UInt64(try field.integer(minimum: 0))
+            case "dataset": config.dataset = try field.text()
+            case "samples": config.samples = try field.integer()
+            case "noise": config.noise = try field.number()
+            case "data": config.data = try field.text()
+            case "label": config.label = try field.text()
+            case "targets": config.targets = try field.list()
+            case "validation": config.validation = try field.number()
+            case "standardize": config.standardize = try field.bool()
+            case "precision": config.precision = try field.text()
+            default:
+                let suggestion = keys.min { editDistance($0, key) < editDistance($1, key) }
+                    .flatMap { editDistance($0, key) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
+                throw ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column, key: key,
+                                  message: "unknown setting\(suggestion); known settings: \(keys.joined(separator: ", "))")
+            }
+        }
+        return config
+    }
+}
+
+/// A config-file problem: what, where (file, line, column, key) and, in the message, how to fix it.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public var file: String
+    public var line: Int?
+    public var column: Int?
+    public var key: String?
+    public var message: String
+
+    public var description: String {
+        var place = file
+        if let line { place += ":\(line)" }
+        if let column { place += ":\(column)" }
+        return "\(place): " + (key.map { "'\($0)': " } ?? "") + message
+    }
+}
+
+/// Reads one value of the mapping with the type its key calls for.
+private struct FieldReader {
+    let file: String
+    let key: String
+    let node: Node
+
+    private func failure(_ expected: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, key: key,
+                    message: "expected \(expected), found \(kind(of: node))")
+    }
+
+    func text() throws -> String {
+        guard let scalar = node.scalar else { throw failure("text") }
+        return scalar.string
+    }
+
+    func number() throws -> Double {
+        guard node.scalar != nil, let value = node.float, value.isFinite else { throw failure("a number") }
+        return value
+    }
+
+    func integer(minimum: Int = 1) throws -> Int {
+        guard node.scalar != nil, let value = node.int else { throw failure("a whole number") }
+        guard value >= minimum else { throw failure("a whole number ≥ \(minimum)") }
+        return value
+    }
+
+    func bool() throws -> Bool {
+        guard node.scalar != nil, let value = node.bool else { throw failure("true or false") }
+        return value
+    }
+
+    /// A YAML sequence of names, or one comma-separated string.
+    func list() throws -> [String] {
+        if let sequence = node.sequence {
+            return try sequence.map { item in
+                guard let s = item.scalar?.string else { throw failure("a list of column names") }
+                return s
+            }
+        }
+        guard let s = node.scalar?.string else { throw failure("a list of column names") }
+        return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
+
+private func kind(of node: Node) -> String {
+    switch node {
+    case .scalar(let s): "'\(s.string)'"
+    case .mapping: "a mapping"
+    case .sequence: "a list"
+    case .alias: "an alias"
+    }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+}
