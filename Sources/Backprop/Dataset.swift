@@ -150,6 +150,8 @@ public struct BatchSampler<Scalar: TensorScalar> {
     }
 
     /// The next batch: its inputs and its loss target; starts a new epoch when the current one is used up.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func next() -> (inputs: Tensor<Scalar>, target: LossTarget<Scalar>) {
         var remaining = dataset.count - position
         if remaining == 0 || (dropsLastPartialBatch && remaining < batchSize) {

@@ -15,6 +15,8 @@ public enum GradientClipping: Sendable, Equatable {
     case value(Double)
 
     /// The global L2 norm of the parameters' gradients, accumulated in Double.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func globalNorm<Scalar: TensorScalar>(_ parameters: [NamedParameter<Scalar>]) -> Double {
         var sum = 0.0
         for named in parameters {
@@ -27,6 +29,8 @@ public enum GradientClipping: Sendable, Equatable {
 
     /// Clips the gradients in place; returns the global norm before clipping and whether anything changed.
     @discardableResult
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func apply<Scalar: TensorScalar>(to parameters: [NamedParameter<Scalar>]) -> (norm: Double, clipped: Bool) {
         let norm = Self.globalNorm(parameters)
         switch self {

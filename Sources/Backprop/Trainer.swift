@@ -160,6 +160,8 @@ public final class Trainer<Scalar: TensorScalar> {
     }
 
     /// Forward and backward one layer at a time, keeping every layer's output and output gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func detailedPass(step: Int, batch: (inputs: Tensor<Scalar>, target: LossTarget<Scalar>)) -> Double {
         let views: StepDetails<Scalar>
         if let details {
@@ -194,6 +196,8 @@ public final class Trainer<Scalar: TensorScalar> {
     }
 
     /// The optimizer step, recording Δθ = θ_after − θ_before into `details.updates`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func steppingWithUpdates() {
         let parameters = model.parameters
         if previousValues.isEmpty { previousValues = parameters.map { $0.parameter.value.copy() } }
@@ -217,6 +221,8 @@ public final class Trainer<Scalar: TensorScalar> {
         return record
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     private func measure(_ data: Dataset<Scalar>) -> (loss: Double, accuracy: Double?) {
         var batches = BatchSampler(dataset: data, batchSize: max(options.batchSize, 256), shuffles: false, seed: 0)
         var total = 0.0, correct = 0, seen = 0

@@ -30,14 +30,14 @@ struct GradLabBench: ParsableCommand {
     @Option(help: "Seed for weights and data.")
     var seed: UInt64 = 1
 
-    @Option(help: "Run only this workload: a-float, a-double or b (b includes the sgemm reference).")
+    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference) or train.")
     var only: String?
 
     func validate() throws {
         guard steps >= 5 else { throw ValidationError("--steps must be at least 5, got \(steps)") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1, got \(warmup)") }
-        if let only, !["a-float", "a-double", "b"].contains(only) {
-            throw ValidationError("--only takes a-float, a-double or b, got '\(only)'")
+        if let only, !["a-float", "a-double", "b", "train"].contains(only) {
+            throw ValidationError("--only takes a-float, a-double, b or train, got '\(only)'")
         }
     }
 
@@ -68,6 +68,13 @@ struct GradLabBench: ParsableCommand {
         if wanted("a-double") {
             let a64 = measure(Double.self, sizes: small, activation: .tanh, batch: 128)
             report("(a) MLP 64-128x8-10 tanh, batch 128, Double", a64)
+        }
+        if wanted("train") {
+            print("training (a)'s MLP on 4096 blobs in 64-D, 10 classes, batch 128, with the Trainer:")
+            for optimizer in [OptimizerKind.sgd, .adam] {
+                trainingRate(Float.self, optimizer)
+                trainingRate(Double.self, optimizer)
+            }
         }
         guard wanted("b") else { return }
         let b = measure(Float.self, sizes: large, activation: .relu, batch: 256)
@@ -126,6 +133,30 @@ struct GradLabBench: ParsableCommand {
             allocationsPerStep: Double(allocations) / Double(steps), gflops: flops / (median * 1e6))
     }
 
+    /// Steps per second of the whole training loop: batch sampling, forward, loss, backward, optimizer.
+    func trainingRate<Scalar: TensorScalar>(_ type: Scalar.Type, _ optimizer: OptimizerKind) {
+        var generator = RandomGenerator(seed: seed)
+        let data: Dataset<Scalar> = SyntheticData.blobs(count: 4096, centers: 10, features: 64, spread: 3,
+                                                        generator: &generator)
+        let model = Sequential<Scalar>.multilayerPerceptron(
+            sizes: [64] + Array(repeating: 128, count: 8) + [10], activation: .tanh,
+            initializer: .xavierUniform(), generator: &generator)
+        let options = TrainingOptions(budget: .steps(warmup + steps), batchSize: 128,
+                                      learningRate: optimizer.defaultLearningRate, evaluationInterval: Int.max,
+                                      seed: seed)
+        let trainer = Trainer(model: model, loss: SoftmaxCrossEntropy<Scalar>(),
+                              optimizer: optimizer.make(parameters: model.parameters), trainingData: data,
+                              options: options)
+        let timer = StepTimer<Scalar>(warmup: warmup)
+        trainer.observers = [timer]
+        trainer.run()
+        timer.times.sort()
+        let median = timer.times[timer.times.count / 2]
+        print("  \(optimizer.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(Scalar.self): "
+              + String(format: "%.0f steps/s (median step %.3f ms, p10 %.3f, p90 %.3f)", 1000 / median, median,
+                       timer.times[timer.times.count / 10], timer.times[timer.times.count * 9 / 10]))
+    }
+
     func sgemmRate(m: Int, n: Int, k: Int) -> (milliseconds: Double, gflops: Double) {
         var generator = RandomGenerator(seed: seed)
         let a = (0..<(m * k)).map { _ in Float(generator.nextNormal()) }
@@ -141,5 +172,19 @@ struct GradLabBench: ParsableCommand {
         times.sort()
         let median = times[times.count / 2]
         return (median, 2 * Double(m) * Double(n) * Double(k) / (median * 1e6))
+    }
+}
+
+/// Step durations from the trainer's own clock, after a warm-up.
+final class StepTimer<Scalar: TensorScalar>: TrainingObserver {
+    let warmup: Int
+    var times: [Double] = []
+    private var last = 0.0
+
+    init(warmup: Int) { self.warmup = warmup }
+
+    func stepDidFinish(_ record: StepRecord, details: StepDetails<Scalar>?) {
+        if record.step > warmup { times.append((record.seconds - last) * 1000) }
+        last = record.seconds
     }
 }
