@@ -75,5 +75,6 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot"]),
         .testTarget(name: "GradlabTests", dependencies: ["gradlab"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
+        .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
     ]
 )

@@ -1,0 +1,217 @@
+/// One row of a run-folder CSV file.
+public protocol CSVRecord {
+    /// The header row's column names, in order.
+    static var columns: [String] { get }
+    /// The row's fields, already CSV-encoded (`CSVField`), in the order of `columns`.
+    var fields: [String] { get }
+}
+
+/// Formats an optional number: empty when absent.
+@inline(__always)
+func field(_ value: Double?) -> String { value.map(CSVField.number) ?? "" }
+
+/// `steps.csv`: one row per optimizer step.
+public struct StepRow: CSVRecord, Equatable, Sendable {
+    public var step: Int
+    public var epoch: Int
+    public var loss: Double
+    public var learningRate: Double
+    /// The global gradient norm before clipping.
+    public var gradientNorm: Double
+    public var clipped: Bool
+    public var seconds: Double
+    public var validationLoss: Double?
+    public var trainAccuracy: Double?
+    public var validationAccuracy: Double?
+
+    public init(step: Int, epoch: Int, loss: Double, learningRate: Double, gradientNorm: Double, clipped: Bool,
+                seconds: Double, validationLoss: Double? = nil, trainAccuracy: Double? = nil,
+                validationAccuracy: Double? = nil) {
+        self.step = step
+        self.epoch = epoch
+        self.loss = loss
+        self.learningRate = learningRate
+        self.gradientNorm = gradientNorm
+        self.clipped = clipped
+        self.seconds = seconds
+        self.validationLoss = validationLoss
+        self.trainAccuracy = trainAccuracy
+        self.validationAccuracy = validationAccuracy
+    }
+
+    public static let columns = ["step", "epoch", "loss", "lr", "grad_norm", "clipped", "seconds", "val_loss",
+                                 "train_accuracy", "val_accuracy"]
+    public var fields: [String] {
+        ["\(step)", "\(epoch)", CSVField.number(loss), CSVField.number(learningRate), CSVField.number(gradientNorm),
+         clipped ? "1" : "0", CSVField.number(seconds), field(validationLoss), field(trainAccuracy),
+         field(validationAccuracy)]
+    }
+}
+
+/// `gradients.csv`: one row per parameter tensor per recorded step.
+public struct GradientRow: CSVRecord, Equatable, Sendable {
+    public var step: Int
+    public var parameter: String
+    public var layer: String
+    public var norm: Double
+    public var mean: Double
+    public var standardDeviation: Double
+    public var maxAbs: Double
+    public var zeroFraction: Double
+    public var nonfinite: Int
+    public var weightNorm: Double
+    public var updateNorm: Double
+    /// ‖Δθ‖ / ‖θ‖ of the update actually applied.
+    public var updateRatio: Double
+
+    public init(step: Int, parameter: String, layer: String, norm: Double, mean: Double, standardDeviation: Double,
+                maxAbs: Double, zeroFraction: Double, nonfinite: Int, weightNorm: Double, updateNorm: Double,
+                updateRatio: Double) {
+        self.step = step
+        self.parameter = parameter
+        self.layer = layer
+        self.norm = norm
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+        self.maxAbs = maxAbs
+        self.zeroFraction = zeroFraction
+        self.nonfinite = nonfinite
+        self.weightNorm = weightNorm
+        self.updateNorm = updateNorm
+        self.updateRatio = updateRatio
+    }
+
+    public static let columns = ["step", "parameter", "layer", "grad_norm", "grad_mean", "grad_std", "grad_max_abs",
+                                 "zero_fraction", "nonfinite", "weight_norm", "update_norm", "update_ratio"]
+    public var fields: [String] {
+        ["\(step)", CSVField.text(parameter), CSVField.text(layer), CSVField.number(norm), CSVField.number(mean),
+         CSVField.number(standardDeviation), CSVField.number(maxAbs), CSVField.number(zeroFraction), "\(nonfinite)",
+         CSVField.number(weightNorm), CSVField.number(updateNorm), CSVField.number(updateRatio)]
+    }
+}
+
+/// `activations.csv`: one row per activation layer per recorded step.
+public struct ActivationRow: CSVRecord, Equatable, Sendable {
+    public var step: Int
+    public var layer: String
+    public var mean: Double
+    public var standardDeviation: Double
+    public var min: Double
+    public var max: Double
+    public var saturatedFraction: Double
+    public var deadFraction: Double
+    public var nonfinite: Int
+
+    public init(step: Int, layer: String, mean: Double, standardDeviation: Double, min: Double, max: Double,
+                saturatedFraction: Double, deadFraction: Double, nonfinite: Int) {
+        self.step = step
+        self.layer = layer
+        self.mean = mean
+        self.standardDeviation = standardDeviation
+        self.min = min
+        self.max = max
+        self.saturatedFraction = saturatedFraction
+        self.deadFraction = deadFraction
+        self.nonfinite = nonfinite
+    }
+
+    public static let columns = ["step", "layer", "mean", "std", "min", "max", "saturated_fraction", "dead_fraction",
+                                 "nonfinite"]
+    public var fields: [String] {
+        ["\(step)", CSVField.text(layer), CSVField.number(mean), CSVField.number(standardDeviation),
+         CSVField.number(min), CSVField.number(max), CSVField.number(saturatedFraction),
+         CSVField.number(deadFraction), "\(nonfinite)"]
+    }
+}
+
+/// `histograms.csv`: one row per bin. Bins are fixed, so steps, layers and runs compare.
+public struct HistogramRow: CSVRecord, Equatable, Sendable {
+    public var step: Int
+    public var layer: String
+    /// `gradient`, `weight` or `activation`.
+    public var tensor: String
+    public var bin: Int
+    public var lo: Double
+    public var hi: Double
+    public var count: Int
+
+    public init(step: Int, layer: String, tensor: String, bin: Int, lo: Double, hi: Double, count: Int) {
+        self.step = step
+        self.layer = layer
+        self.tensor = tensor
+        self.bin = bin
+        self.lo = lo
+        self.hi = hi
+        self.count = count
+    }
+
+    public static let columns = ["step", "layer", "tensor", "bin", "lo", "hi", "count"]
+    public var fields: [String] {
+        ["\(step)", CSVField.text(layer), tensor, "\(bin)", CSVField.number(lo), CSVField.number(hi), "\(count)"]
+    }
+}
+
+/// `findings.csv` (and run.json's findings): something a person should act on.
+public struct FindingRow: CSVRecord, Equatable, Sendable, Codable {
+    /// The step since which the condition holds.
+    public var step: Int
+    /// The layer or parameter concerned; empty for the whole model.
+    public var layer: String
+    /// `vanishing`, `exploding`, `nonfinite`, `dead`, `saturated`, `update_ratio`, `stagnation`, `gradcheck`.
+    public var kind: String
+    /// `warning` or `error`.
+    public var severity: String
+    public var value: Double
+    public var threshold: Double
+    public var message: String
+
+    public init(step: Int, layer: String, kind: String, severity: String, value: Double, threshold: Double,
+                message: String) {
+        self.step = step
+        self.layer = layer
+        self.kind = kind
+        self.severity = severity
+        self.value = value
+        self.threshold = threshold
+        self.message = message
+    }
+
+    public static let columns = ["step", "layer", "kind", "severity", "value", "threshold", "message"]
+    public var fields: [String] {
+        ["\(step)", CSVField.text(layer), kind, severity, CSVField.number(value), CSVField.number(threshold),
+         CSVField.text(message)]
+    }
+}
+
+/// `gradcheck.csv`: one checked gradient entry.
+public struct GradcheckRow: CSVRecord, Equatable, Sendable {
+    /// Nil for a check outside training.
+    public var step: Int?
+    public var parameter: String
+    /// The entry's index in tensor coordinates, written `i;j` (no quoting needed).
+    public var index: String
+    public var analytic: Double
+    public var numeric: Double
+    public var absoluteError: Double
+    public var relativeError: Double
+    /// `ok`, `kink`, `imprecise` or `wrong`.
+    public var verdict: String
+
+    public init(step: Int?, parameter: String, index: String, analytic: Double, numeric: Double,
+                absoluteError: Double, relativeError: Double, verdict: String) {
+        self.step = step
+        self.parameter = parameter
+        self.index = index
+        self.analytic = analytic
+        self.numeric = numeric
+        self.absoluteError = absoluteError
+        self.relativeError = relativeError
+        self.verdict = verdict
+    }
+
+    public static let columns = ["step", "parameter", "index", "analytic", "numeric", "abs_error", "rel_error", "verdict"]
+    public var fields: [String] {
+        [step.map(String.init) ?? "", CSVField.text(parameter), CSVField.text(index), CSVField.number(analytic),
+         CSVField.number(numeric), CSVField.number(absoluteError), CSVField.number(relativeError), verdict]
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import XCTest
+@testable import RunFormat
+
+final class RunFolderTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("runformat-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    func testWriterQueuesUntilFlushAndTheReaderSeesFlushedRows() throws {
+        let url = folder.appendingPathComponent("findings.csv")
+        let writer = try CSVTableWriter<FindingRow>(url: url)
+        let row = FindingRow(step: 3, layer: "2", kind: "vanishing", severity: "warning", value: 1e-7,
+                             threshold: 1e-4, message: "said \"tiny\", then\nstopped")
+        writer.append(row)
+        XCTAssertEqual(try CSVTable(url: url).rows.count, 0, "nothing reaches the file before flush()")
+        try writer.flush()
+        let table = try CSVTable(url: url)
+        XCTAssertEqual(table.columns, FindingRow.columns)
+        XCTAssertEqual(table.rows.count, 1)
+        XCTAssertEqual(try table.texts("message"), ["said \"tiny\", then\nstopped"])
+        XCTAssertEqual(try table.numbers("value"), [1e-7])
+    }
+
+    func testNumbersRoundTripExactlyIncludingNonFinite() throws {
+        let url = folder.appendingPathComponent("steps.csv")
+        let writer = try CSVTableWriter<StepRow>(url: url)
+        let values: [Double] = [0.1 + 0.2, 1.0 / 3.0, 5e-324, .greatestFiniteMagnitude, .nan, .infinity, -.infinity]
+        for (i, value) in values.enumerated() {
+            writer.append(StepRow(step: i, epoch: 0, loss: value, learningRate: 0.01, gradientNorm: 1, clipped: false,
+                                  seconds: 0))
+        }
+        try writer.flush()
+        let read = try CSVTable(url: url).numbers("loss")
+        for (written, back) in zip(values, read) {
+            if written.isNaN { XCTAssertTrue(back!.isNaN) } else { XCTAssertEqual(back, written) }
+        }
+        XCTAssertEqual(try CSVTable(url: url).numbers("val_loss"), Array(repeating: nil, count: values.count))
+    }
+
+    func testReaderIgnoresATornLastLine() throws {
+        let url = folder.appendingPathComponent("steps.csv")
+        try "step,loss\n1,0.5\n2,0.4\n3,0.3".write(to: url, atomically: false, encoding: .utf8)
+        XCTAssertEqual(try CSVTable(url: url).numbers("step"), [1, 2])
+    }
+
+    func testReaderNamesTheFileAndColumnOfABadNumber() throws {
+        let url = folder.appendingPathComponent("steps.csv")
+        try "step,loss\n1,0.5\n2,abc\n".write(to: url, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try CSVTable(url: url).numbers("loss")) { error in
+            XCTAssertEqual(error as? RunFolderError,
+                           .malformed(path: url.path, line: 3, reason: "'abc' in column 'loss' is not a number"))
+        }
+        XCTAssertThrowsError(try CSVTable(url: url).column("grad_norm"))
+    }
+
+    func testWriterRefusesAFolderThatDoesNotExist() {
+        let url = folder.appendingPathComponent("no/such/steps.csv")
+        XCTAssertThrowsError(try CSVTableWriter<StepRow>(url: url)) { error in
+            guard case .cannotWrite(let path, _) = error as? RunFolderError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, url.path)
+        }
+    }
+
+    private func manifest(status: RunManifest.Status, pid: Int32?) -> RunManifest {
+        RunManifest(name: "r", created: "2026-11-23T00:00:00Z", status: status, seed: 7, config: ["mlp": "2,8,2"],
+                    model: .init(description: "2,8,2", layers: [.init(name: "0", kind: "Linear", inputFeatures: 2,
+                                                                             outputFeatures: 8)],
+                                 parameters: [.init(name: "0.weight", layer: "0", shape: [8, 2])]),
+                    dataset: .init(name: "moons", trainingExamples: 10, validationExamples: 2, features: 2,
+                                   outputs: 2),
+                    optimizer: ["name": "adam"], pid: pid)
+    }
+
+    func testManifestRoundTripsAndLeavesNoTemporaryFile() throws {
+        var written = manifest(status: .completed, pid: nil)
+        written.finalLoss = .nan
+        written.findings = [FindingRow(step: 1, layer: "0", kind: "dead", severity: "warning", value: 0.5,
+                                       threshold: 0.4, message: "m")]
+        try written.write(to: folder)
+        let read = try RunManifest.read(from: folder)
+        XCTAssertEqual(read.findings, written.findings)
+        XCTAssertTrue(read.finalLoss!.isNaN)
+        XCTAssertEqual(read.model, written.model)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["run.json"])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("run.json")))
+        XCTAssertEqual((json as? [String: Any])?["format"] as? String, "gradlab.run")
+        XCTAssertEqual((json as? [String: Any])?["status"] as? String, "completed")
+    }
+
+    func testARunningRunWhoseProcessIsGoneReadsAsInterrupted() throws {
+        XCTAssertEqual(manifest(status: .running, pid: getpid()).effectiveStatus, .running)
+        // Pid numbers above the kernel's pid_max (at most 2^22) are never in use.
+        XCTAssertEqual(manifest(status: .running, pid: 99_999_999).effectiveStatus, .interrupted)
+        XCTAssertEqual(manifest(status: .diverged, pid: 99_999_999).effectiveStatus, .diverged)
+    }
+
+    func testAManifestWithAMissingFieldIsNamed() throws {
+        try #"{"format": "gradlab.run", "version": 1}"#.write(to: folder.appendingPathComponent("run.json"),
+                                                              atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try RunManifest.read(from: folder)) { error in
+            XCTAssertTrue("\(error)".contains("is missing"), "\(error)")
+        }
+    }
+}
