@@ -211,7 +211,7 @@ public struct Experiment: Sendable {
     }
 
     func loadCSV<Scalar: TensorScalar>(path: String, label: String?, targets: [String]) throws -> Dataset<Scalar> {
-        throw ExperimentError(setting: "data", message: "CSV files are not supported yet")
+        try CSVDataset.load(path: path, label: label, targets: targets)
     }
 }
 
