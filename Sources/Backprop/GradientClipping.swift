@@ -28,11 +28,14 @@ public enum GradientClipping: Sendable, Equatable {
     }
 
     /// Clips the gradients in place; returns the global norm before clipping and whether anything changed.
+    /// `norm`, when given, is the global norm already measured for these gradients (saves a pass).
     @discardableResult
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func apply<Scalar: TensorScalar>(to parameters: [NamedParameter<Scalar>]) -> (norm: Double, clipped: Bool) {
-        let norm = Self.globalNorm(parameters)
+    public func apply<Scalar: TensorScalar>(
+        to parameters: [NamedParameter<Scalar>], norm measured: Double? = nil
+    ) -> (norm: Double, clipped: Bool) {
+        let norm = measured ?? Self.globalNorm(parameters)
         switch self {
         case .none:
             return (norm, false)

@@ -34,7 +34,8 @@ public enum Initializer: Sendable, Equatable {
     case lecunNormal
     case orthogonal(gain: Double = 1)
 
-    /// The command-line names of the initialisers that need no parameter.
+    /// The command-line names of the initialisers that need no parameter (see `init(name:activation:)` for
+    /// those that take one).
     public static let knownNames = [
         "classic", "xavier-uniform", "xavier-normal", "he-uniform", "he-normal", "lecun-normal", "orthogonal", "zeros",
     ]
@@ -42,18 +43,32 @@ public enum Initializer: Sendable, Equatable {
     /// Parses a command-line name (`he-normal`, `xavier_uniform`, `kaiming-uniform`), with the gain the
     /// `activation` calls for where the scheme has one: He's gain is `gain(for: activation)`, as
     /// `kaiming_normal_(nonlinearity=...)`; Xavier keeps gain 1 as in Glorot & Bengio's derivation and
-    /// torch's default. Nil if the name is unknown.
+    /// torch's default. A number after a colon sets the gain (`xavier-normal:4`, `he-normal:1`,
+    /// `orthogonal:2`), the deviation of `normal:0.5` (N(0, 0.25)) or the bound of `uniform:0.1`
+    /// (U[−0.1, 0.1]): this is how to ask for a deliberately large initialisation. Nil if the name is unknown.
     public init?(name: String, activation: Activation = .relu) {
-        let gain = Self.gain(for: activation)
-        switch name.lowercased().replacingOccurrences(of: "_", with: "-") {
-        case "classic", "default", "standard": self = .classic
-        case "xavier-uniform", "glorot-uniform": self = .xavierUniform()
-        case "xavier-normal", "glorot-normal": self = .xavierNormal()
+        let parts = name.lowercased().replacingOccurrences(of: "_", with: "-").split(separator: ":",
+                                                                                    omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { return nil }
+        let parameter: Double?
+        if parts.count == 2 {
+            guard let value = Double(parts[1]), value.isFinite, value >= 0 else { return nil }
+            parameter = value
+        } else {
+            parameter = nil
+        }
+        let gain = parameter ?? Self.gain(for: activation)
+        switch parts[0] {
+        case "classic", "default", "standard" where parameter == nil: self = .classic
+        case "xavier-uniform", "glorot-uniform": self = .xavierUniform(gain: parameter ?? 1)
+        case "xavier-normal", "glorot-normal": self = .xavierNormal(gain: parameter ?? 1)
         case "he-uniform", "kaiming-uniform": self = .heUniform(gain: gain)
         case "he-normal", "kaiming-normal": self = .heNormal(gain: gain)
-        case "lecun-normal": self = .lecunNormal
+        case "lecun-normal" where parameter == nil: self = .lecunNormal
         case "orthogonal": self = .orthogonal(gain: gain)
-        case "zeros": self = .zeros
+        case "zeros" where parameter == nil: self = .zeros
+        case "normal" where parameter != nil: self = .normal(mean: 0, standardDeviation: parameter!)
+        case "uniform" where parameter != nil: self = .uniform(low: -parameter!, high: parameter!)
         default: return nil
         }
     }

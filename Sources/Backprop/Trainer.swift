@@ -14,7 +14,8 @@ public struct TrainingOptions: Sendable {
     public var clipping: GradientClipping
     /// Evaluate every N steps (and after the last step); nil evaluates only after the last step.
     public var evaluationInterval: Int?
-    /// Stop with status `diverged` when the loss is NaN or ±∞ (before applying that step's update).
+    /// Stop with status `diverged` when the loss or the gradient norm is NaN or ±∞ (before applying that
+    /// step's update).
     public var stopsOnNonFiniteLoss: Bool
     /// Seeds the order of the batches.
     public var seed: UInt64
@@ -118,17 +119,26 @@ public final class Trainer<Scalar: TensorScalar> {
             }
             lastLoss = value
             evaluatedAtLastStep = false
-            if !value.isFinite && options.stopsOnNonFiniteLoss {
-                let norm = GradientClipping.globalNorm(model.parameters)
+            let norm = GradientClipping.globalNorm(model.parameters)
+            if options.stopsOnNonFiniteLoss && !(value.isFinite && norm.isFinite) {
+                // The weights are still those the step started from: if no observer looked at this step,
+                // replay it layer by layer so that observers can trace where the non-finite value arose.
+                var watchers = detailed
+                if detailed.isEmpty && !observers.isEmpty {
+                    model.zeroGradients()
+                    _ = detailedPass(step: step, batch: batch)
+                    watchers = observers
+                    for observer in observers { observer.stepDidComputeGradients(details!) }
+                }
                 let record = StepRecord(step: step, epoch: epoch, loss: value, learningRate: optimizer.learningRate,
                                         gradientNorm: norm, clipped: false, seconds: elapsed(), updated: false)
                 for observer in observers {
-                    observer.stepDidFinish(record, details: detailed.contains { $0 === observer } ? details : nil)
+                    observer.stepDidFinish(record, details: watchers.contains { $0 === observer } ? details : nil)
                 }
                 status = .diverged
                 break
             }
-            let (norm, clipped) = options.clipping.apply(to: model.parameters)
+            let (_, clipped) = options.clipping.apply(to: model.parameters, norm: norm)
             optimizer.learningRate = options.schedule.learningRate(base: options.learningRate, step: step - 1)
             if detailed.isEmpty {
                 optimizer.step()

@@ -58,7 +58,8 @@ public struct Experiment: Sendable {
         self.activation = activation
         initializer = config.initializer ?? "he-normal"
         guard Initializer(name: initializer) != nil else {
-            throw problem("init", "unknown '\(initializer)'; known: \(Initializer.knownNames.joined(separator: ", "))")
+            throw problem("init", "unknown '\(initializer)'; known: \(Initializer.knownNames.joined(separator: ", ")), "
+                          + "NAME:GAIN for xavier, he and orthogonal, normal:STD, uniform:BOUND")
         }
         let normName = config.norm ?? "none"
         guard let norm = ModelSpec.Norm(rawValue: normName) else {

@@ -1,0 +1,138 @@
+import Backprop
+import Foundation
+import RunFormat
+import TrainingDiagnostics
+
+/// One recorded training run: an `Experiment` trained with a `RunRecorder` writing its run folder.
+///
+/// Everything that can fail on the user's input (the settings, the data file, the model's sizes) is
+/// checked before the folder is touched, so a failed command leaves what is on disk as it was. An
+/// existing run folder is replaced only with `force`, and only when it holds a run (run.json) or
+/// nothing: `force` never deletes a folder of other files.
+public struct TrainingJob {
+    public var experiment: Experiment
+    public var folder: URL
+    public var recording: RecordingOptions
+    public var force: Bool
+
+    /// What happened: the trainer's summary and the run.json that was written.
+    public struct Outcome: Sendable {
+        public var summary: TrainingSummary
+        public var manifest: RunManifest
+        public var nonFiniteOrigin: NonFiniteOrigin?
+    }
+
+    /// Hooks for a front end: progress after every step, findings as they are written, and a way to stop
+    /// the run (given once, before the first step).
+    public struct Hooks {
+        public var willBegin: ((_ totalSteps: Int, _ stop: @escaping @Sendable () -> Void) -> Void)?
+        public var stepDidFinish: ((StepRecord) -> Void)?
+        public var finding: ((FindingRow) -> Void)?
+        public init(willBegin: ((Int, @escaping @Sendable () -> Void) -> Void)? = nil,
+                    stepDidFinish: ((StepRecord) -> Void)? = nil, finding: ((FindingRow) -> Void)? = nil) {
+            self.willBegin = willBegin
+            self.stepDidFinish = stepDidFinish
+            self.finding = finding
+        }
+    }
+
+    public init(experiment: Experiment, folder: URL, recording: RecordingOptions = RecordingOptions(),
+                force: Bool = false) {
+        self.experiment = experiment
+        self.folder = folder
+        self.recording = recording
+        self.force = force
+    }
+
+    /// Trains and records; throws for input and folder problems, never for how training went.
+    public func run(hooks: Hooks = Hooks()) throws -> Outcome {
+        switch experiment.precision {
+        case .float: try run(as: Float.self, hooks: hooks)
+        case .double: try run(as: Double.self, hooks: hooks)
+        }
+    }
+
+    func run<Scalar: TensorScalar>(as: Scalar.Type, hooks: Hooks) throws -> Outcome {
+        let trainer: Trainer<Scalar> = try experiment.makeTrainer()
+        try prepareFolder()
+        let recorder = try RunRecorder<Scalar>(folder: folder, description: description(of: trainer),
+                                               options: recording)
+        recorder.onFinding = hooks.finding
+        let progress = ProgressObserver<Scalar>(hook: hooks.stepDidFinish)
+        trainer.observers = [recorder, progress]
+        hooks.willBegin?(trainer.totalSteps, recorder.stopHandle)
+        let summary = trainer.run()
+        if let error = recorder.writeError { throw error }
+        return Outcome(summary: summary, manifest: recorder.manifest, nonFiniteOrigin: recorder.nonFiniteOrigin)
+    }
+
+    func description<Scalar: TensorScalar>(of trainer: Trainer<Scalar>) -> RunDescription {
+        let data: String = switch experiment.data {
+        case .synthetic(let name, _, _): name
+        case .csv(let path, _, _): path
+        }
+        var optimizer = ["name": experiment.optimizer.rawValue, "lr": "\(experiment.learningRate)",
+                         "schedule": experiment.schedule]
+        if let decay = experiment.weightDecay { optimizer["weight_decay"] = "\(decay)" }
+        switch experiment.clipping {
+        case .none: break
+        case .norm(let c): optimizer["clip_norm"] = "\(c)"
+        case .value(let c): optimizer["clip_value"] = "\(c)"
+        }
+        let spec = try? experiment.modelSpec(inputs: trainer.trainingData.features, outputs: trainer.trainingData.outputs)
+        let model = spec.map {
+            "\($0.sizesDescription) \($0.activation.name) \($0.initializer)"
+                + ($0.norm == .none ? "" : " \($0.norm.rawValue)-norm") + ($0.residual ? " residual" : "")
+                + ($0.dropout > 0 ? " dropout \($0.dropout)" : "")
+        } ?? ""
+        return RunDescription(
+            name: folder.lastPathComponent, seed: experiment.seed, config: experiment.config.settings,
+            modelDescription: model,
+            dataset: .init(name: data, trainingExamples: trainer.trainingData.count,
+                           validationExamples: trainer.validationData?.count ?? 0,
+                           features: trainer.trainingData.features, outputs: trainer.trainingData.outputs),
+            optimizer: optimizer)
+    }
+
+    /// Creates the folder, or clears an existing run folder when `force` allows it.
+    func prepareFolder() throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw RunFolderError.cannotWrite(path: folder.path, reason: "a file, not a folder, has this name")
+            }
+            let contents = (try? manager.contentsOfDirectory(atPath: folder.path)) ?? []
+            if !contents.isEmpty {
+                guard force else { throw RunFolderError.exists(path: folder.path) }
+                guard contents.contains("run.json") else {
+                    throw RunFolderError.cannotWrite(
+                        path: folder.path, reason: "it holds files but no run.json, so it is not a run folder; "
+                            + "--force replaces only run folders")
+                }
+                do {
+                    for item in contents { try manager.removeItem(at: folder.appendingPathComponent(item)) }
+                } catch {
+                    throw RunFolderError.cannotWrite(path: folder.path, reason: "cannot clear it: \(error.localizedDescription)")
+                }
+            }
+        } else {
+            do {
+                try manager.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw RunFolderError.cannotWrite(path: folder.path, reason: "cannot create the folder: "
+                                                 + error.localizedDescription)
+            }
+        }
+        guard manager.isWritableFile(atPath: folder.path) else {
+            throw RunFolderError.cannotWrite(path: folder.path, reason: "the folder is not writable")
+        }
+    }
+}
+
+/// Passes every step's record to a closure.
+final class ProgressObserver<Scalar: TensorScalar>: TrainingObserver {
+    let hook: ((StepRecord) -> Void)?
+    init(hook: ((StepRecord) -> Void)?) { self.hook = hook }
+    func stepDidFinish(_ record: StepRecord, details: StepDetails<Scalar>?) { hook?(record) }
+}

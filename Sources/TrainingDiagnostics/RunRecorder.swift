@@ -1,0 +1,351 @@
+import Backprop
+import Foundation
+import RunFormat
+
+/// How often the recorder writes what.
+public struct RecordingOptions: Sendable {
+    /// gradients.csv and activations.csv every this many steps (steps.csv gets every step).
+    public var recordEvery: Int
+    /// histograms.csv every this many steps; 0 for never.
+    public var histogramsEvery: Int
+    /// The longest time rows wait in memory before reaching the file.
+    public var flushInterval: Duration
+    public var thresholds: DetectorThresholds
+
+    /// - Parameters: every step, histograms every 100 steps (enough for the Glorot & Bengio view without
+    ///   large files), flushing at least twice a second so that a kill loses under a second of rows.
+    public init(recordEvery: Int = 1, histogramsEvery: Int = 100, flushInterval: Duration = .milliseconds(500),
+                thresholds: DetectorThresholds = DetectorThresholds()) {
+        precondition(recordEvery > 0, "recordEvery must be positive, got \(recordEvery)")
+        precondition(histogramsEvery >= 0, "histogramsEvery must be ≥ 0, got \(histogramsEvery)")
+        self.recordEvery = recordEvery
+        self.histogramsEvery = histogramsEvery
+        self.flushInterval = flushInterval
+        self.thresholds = thresholds
+    }
+}
+
+/// What a run is, for run.json: everything except what the recorder learns from the trainer.
+public struct RunDescription: Sendable {
+    public var name: String
+    public var seed: UInt64
+    public var config: [String: String]
+    public var modelDescription: String
+    public var dataset: RunManifest.DatasetInfo
+    public var optimizer: [String: String]
+    public init(name: String, seed: UInt64, config: [String: String], modelDescription: String,
+                dataset: RunManifest.DatasetInfo, optimizer: [String: String]) {
+        self.name = name
+        self.seed = seed
+        self.config = config
+        self.modelDescription = modelDescription
+        self.dataset = dataset
+        self.optimizer = optimizer
+    }
+}
+
+/// Streams a training run into a run folder (ARCHITECTURE.md, format version 1): steps.csv every step;
+/// gradients.csv and activations.csv every `recordEvery` steps; histograms.csv every `histogramsEvery`;
+/// findings.csv as the detectors fire; run.json with the status, rewritten atomically when it changes.
+///
+/// Rows are flushed at least every `flushInterval` and at every finding, so a run killed at any moment
+/// keeps what was flushed. The first non-finite value is traced to its layer, pass and tensor and written
+/// before anything else.
+public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
+    public let folder: URL
+    public let options: RecordingOptions
+    public private(set) var manifest: RunManifest
+    public private(set) var nonFiniteOrigin: NonFiniteOrigin?
+    /// Called for every finding as it is written (the CLI prints them).
+    public var onFinding: ((FindingRow) -> Void)?
+    /// The first error writing the folder; the run stops when one occurs.
+    public private(set) var writeError: Error?
+
+    private let steps: CSVTableWriter<StepRow>
+    private let gradients: CSVTableWriter<GradientRow>
+    private let activations: CSVTableWriter<ActivationRow>
+    private let histograms: CSVTableWriter<HistogramRow>
+    private let findings: CSVTableWriter<FindingRow>
+    private var detectors: Detectors
+    private let stopFlag = StopFlag()
+    private let clock = ContinuousClock()
+    private var lastFlush: ContinuousClock.Instant
+
+    private var pendingStep: StepRow?
+    private var parameterIndex: [String: Int] = [:]
+    private var pendingGradients: [(name: String, layer: String, statistics: TensorStatistics)] = []
+    private var lastWeightNorms: [String: Double] = [:]
+    private var weightNames: [String] = []
+
+    /// Creates the folder's files; the folder must exist and must not hold a run already.
+    public init(folder: URL, description: RunDescription, options: RecordingOptions = RecordingOptions()) throws {
+        self.folder = folder
+        self.options = options
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("run.json").path) {
+            throw RunFolderError.exists(path: folder.path)
+        }
+        steps = try CSVTableWriter(url: folder.appendingPathComponent("steps.csv"))
+        gradients = try CSVTableWriter(url: folder.appendingPathComponent("gradients.csv"))
+        activations = try CSVTableWriter(url: folder.appendingPathComponent("activations.csv"))
+        histograms = try CSVTableWriter(url: folder.appendingPathComponent("histograms.csv"))
+        findings = try CSVTableWriter(url: folder.appendingPathComponent("findings.csv"))
+        detectors = Detectors(thresholds: options.thresholds)
+        lastFlush = clock.now
+        let formatter = ISO8601DateFormatter()
+        manifest = RunManifest(
+            name: description.name, created: formatter.string(from: Date()), status: .running, seed: description.seed,
+            config: description.config, model: .init(description: description.modelDescription, layers: [], parameters: []),
+            dataset: description.dataset, optimizer: description.optimizer, pid: getpid())
+        try manifest.write(to: folder)
+    }
+
+    /// Asks the run to stop after the current step with status `interrupted`; safe from any thread (a
+    /// signal handler's queue).
+    public func requestStop() { stopFlag.set() }
+
+    /// `requestStop` as a closure that holds only the thread-safe flag, for a signal handler.
+    public var stopHandle: @Sendable () -> Void {
+        let flag = stopFlag
+        return { flag.set() }
+    }
+
+    public func requestedStop() -> TrainingStatus? {
+        stopFlag.isSet || writeError != nil ? .interrupted : nil
+    }
+
+    public func trainingWillBegin(_ trainer: Trainer<Scalar>) {
+        var features = trainer.trainingData.features
+        var layers: [RunManifest.Layer] = []
+        for (index, layer) in trainer.model.layers.enumerated() {
+            let output = layer.outputFeatures(forInputFeatures: features)
+            layers.append(.init(name: "\(index)", kind: layer.kind, inputFeatures: features, outputFeatures: output))
+            features = output
+        }
+        let parameters = trainer.model.parameters
+        manifest.model.layers = layers
+        manifest.model.parameters = parameters.map {
+            .init(name: $0.name, layer: layerName(of: $0.name), shape: $0.parameter.value.shape)
+        }
+        parameterIndex = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { ($1.name, $0) })
+        weightNames = parameters.filter { $0.name.hasSuffix("weight") && $0.parameter.value.rank == 2 }.map(\.name)
+        writeManifest()
+    }
+
+    public func wantsDetails(atStep step: Int) -> Bool {
+        step % options.recordEvery == 0 || step == 1 || isHistogramStep(step)
+    }
+
+    private func isHistogramStep(_ step: Int) -> Bool {
+        options.histogramsEvery > 0 && (step % options.histogramsEvery == 0 || step == 1)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func stepDidComputeGradients(_ details: StepDetails<Scalar>) {
+        let step = details.step
+        pendingGradients.removeAll(keepingCapacity: true)
+        var anyNonFinite = !details.loss.isFinite
+        let histogramStep = isHistogramStep(step)
+        var activationSummaries: [RecordedStep.ActivationLayer] = []
+        for view in details.layers {
+            for named in view.parameters {
+                let statistics = named.parameter.gradient.withUnsafeBufferPointer { TensorStatistics($0) }
+                if statistics.nonfinite > 0 { anyNonFinite = true }
+                pendingGradients.append((named.name, "\(view.index)", statistics))
+                if histogramStep {
+                    appendHistogram(step: step, layer: named.name, tensor: "gradient", bins: .magnitudes,
+                                    values: named.parameter.gradient)
+                }
+            }
+            let function = (view.layer as? ActivationLayer<Scalar>)?.function
+            guard let function else {
+                continue
+            }
+            let statistics = ActivationStatistics(view.output, function: function)
+            if statistics.nonfinite > 0 { anyNonFinite = true }
+            activations.append(ActivationRow(
+                step: step, layer: "\(view.index)", mean: statistics.mean, standardDeviation: statistics.standardDeviation,
+                min: statistics.min, max: statistics.max, saturatedFraction: statistics.saturatedFraction,
+                deadFraction: statistics.deadFraction, nonfinite: statistics.nonfinite))
+            activationSummaries.append(.init(layer: "\(view.index)", kind: view.kind,
+                                             saturatedFraction: statistics.saturatedFraction,
+                                             deadFraction: statistics.deadFraction))
+            if histogramStep {
+                appendHistogram(step: step, layer: "\(view.index)", tensor: "activation",
+                                bins: activationBins(function), values: view.output)
+            }
+        }
+        pendingActivations = activationSummaries
+        if anyNonFinite && nonFiniteOrigin == nil, let origin = NonFiniteOrigin.find(in: details) {
+            traceNonFinite(origin, step: step)
+        }
+    }
+
+    private var pendingActivations: [RecordedStep.ActivationLayer] = []
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func stepDidFinish(_ record: StepRecord, details: StepDetails<Scalar>?) {
+        if let pendingStep { steps.append(pendingStep) }
+        pendingStep = StepRow(step: record.step, epoch: record.epoch, loss: record.loss,
+                              learningRate: record.learningRate, gradientNorm: record.gradientNorm,
+                              clipped: record.clipped, seconds: record.seconds)
+        manifest.stepsCompleted = record.updated ? record.step : record.step - 1
+        var newFindings: [FindingRow] = []
+        if let details, !pendingGradients.isEmpty {
+            var weights: [RecordedStep.WeightGradient] = []
+            for (name, layer, g) in pendingGradients {
+                guard let index = parameterIndex[name] else { continue }
+                let value = details.layers.lazy.flatMap(\.parameters).first { $0.name == name }!.parameter.value
+                let weightNorm = value.withUnsafeBufferPointer { l2Norm($0) }
+                let updateNorm = record.updated ? details.updates[index].withUnsafeBufferPointer { l2Norm($0) } : 0
+                let ratio = weightNorm > 0 ? updateNorm / weightNorm : (updateNorm == 0 ? 0 : .infinity)
+                gradients.append(GradientRow(
+                    step: record.step, parameter: name, layer: layer, norm: g.norm, mean: g.mean,
+                    standardDeviation: g.standardDeviation, maxAbs: g.maxAbs, zeroFraction: g.zeroFraction,
+                    nonfinite: g.nonfinite, weightNorm: weightNorm, updateNorm: updateNorm, updateRatio: ratio))
+                if weightNames.contains(name) {
+                    weights.append(.init(parameter: name, layer: layer, norm: g.norm, updateRatio: ratio))
+                    lastWeightNorms[name] = g.norm
+                }
+            }
+            pendingGradients.removeAll(keepingCapacity: true)
+            newFindings += detectors.observe(RecordedStep(step: record.step, weights: weights,
+                                                          activations: pendingActivations))
+        }
+        if nonFiniteOrigin == nil && !(record.loss.isFinite && record.gradientNorm.isFinite) && details == nil {
+            newFindings.append(FindingRow(
+                step: record.step, layer: "", kind: "nonfinite", severity: "error",
+                value: record.loss.isFinite ? record.gradientNorm : record.loss, threshold: 0,
+                message: "the \(record.loss.isFinite ? "gradient norm" : "loss") became non-finite at step "
+                    + "\(record.step), a step that was not recorded layer by layer; record every step "
+                    + "(--record-every 1) to trace the layer. Remedy: " + Detectors.remedies["exploding"]!))
+            nonFiniteOrigin = NonFiniteOrigin(layer: "", kind: "", pass: .forward, tensor: "", nonfinite: 0, count: 0)
+        }
+        newFindings += detectors.observe(step: record.step, loss: record.loss, gradientNorm: record.gradientNorm)
+        if !newFindings.isEmpty {
+            report(newFindings)
+        } else if clock.now - lastFlush >= options.flushInterval {
+            flushAll()
+        }
+    }
+
+    public func evaluationDidFinish(_ record: EvaluationRecord) {
+        guard var row = pendingStep, row.step == record.step else { return }
+        row.validationLoss = record.validationLoss
+        row.trainAccuracy = record.trainAccuracy
+        row.validationAccuracy = record.validationAccuracy
+        pendingStep = row
+        manifest.finalTrainAccuracy = record.trainAccuracy
+        manifest.finalValidationLoss = record.validationLoss
+        manifest.finalValidationAccuracy = record.validationAccuracy
+    }
+
+    public func trainingDidEnd(_ summary: TrainingSummary) {
+        if let pendingStep { steps.append(pendingStep) }
+        pendingStep = nil
+        manifest.stepsCompleted = summary.stepsCompleted
+        manifest.finalLoss = summary.finalLoss
+        let hidden = weightNames.dropLast()
+        if hidden.count >= 2, let first = lastWeightNorms[hidden.first!], let last = lastWeightNorms[hidden.last!],
+           last > 0 {
+            manifest.depthRatio = first / last
+        }
+        manifest.status = switch summary.status {
+        case .completed: .completed
+        case .diverged: .diverged
+        case .interrupted: writeError == nil ? .interrupted : .failed
+        }
+        flushAll()
+        writeManifest()
+    }
+
+    /// Marks the run failed (an error outside training), keeping what was recorded.
+    public func markFailed() {
+        manifest.status = .failed
+        flushAll()
+        writeManifest()
+    }
+
+    // MARK: - Writing
+
+    private func traceNonFinite(_ origin: NonFiniteOrigin, step: Int) {
+        nonFiniteOrigin = origin
+        let finding = FindingRow(
+            step: step, layer: origin.layer, kind: "nonfinite", severity: "error",
+            value: Double(origin.nonfinite), threshold: 0,
+            message: "first non-finite value at step \(step): \(origin.description). Remedy: "
+                + Detectors.remedies["exploding"]!)
+        // Written before anything else of this step, and flushed at once.
+        findings.append(finding)
+        manifest.findings.append(finding)
+        flushAll()
+        writeManifest()
+        onFinding?(finding)
+    }
+
+    private func report(_ new: [FindingRow]) {
+        for finding in new {
+            findings.append(finding)
+            manifest.findings.append(finding)
+        }
+        flushAll()
+        writeManifest()
+        for finding in new { onFinding?(finding) }
+    }
+
+    private func flushAll() {
+        do {
+            try findings.flush()
+            try steps.flush()
+            try gradients.flush()
+            try activations.flush()
+            try histograms.flush()
+        } catch {
+            if writeError == nil { writeError = error }
+        }
+        lastFlush = clock.now
+    }
+
+    private func writeManifest() {
+        do { try manifest.write(to: folder) } catch { if writeError == nil { writeError = error } }
+    }
+
+    private func appendHistogram(step: Int, layer: String, tensor: String, bins: HistogramBins,
+                                 values: Tensor<Scalar>) {
+        let counts = values.withUnsafeBufferPointer { bins.counts($0) }
+        for (bin, count) in counts.enumerated() {
+            histograms.append(HistogramRow(step: step, layer: layer, tensor: tensor, bin: bin,
+                                           lo: bins.edges[bin].lo, hi: bins.edges[bin].hi, count: count))
+        }
+    }
+
+    private func activationBins(_ function: Activation) -> HistogramBins {
+        switch function {
+        case .sigmoid: .linear(lo: 0, hi: 1)
+        case .tanh, .softsign, .hardtanh: .linear(lo: -1, hi: 1)
+        default: .linear(lo: -5, hi: 5)
+        }
+    }
+}
+
+/// The layer part of a parameter name: `3` of `3.0.weight`.
+func layerName(of parameter: String) -> String {
+    String(parameter.prefix { $0 != "." })
+}
+
+/// √Σx², accumulated in Double.
+@inline(__always)
+func l2Norm<Scalar: BinaryFloatingPoint>(_ values: UnsafeBufferPointer<Scalar>) -> Double {
+    var sum = 0.0
+    for v in values { sum += Double(v) * Double(v) }
+    return sum.squareRoot()
+}
+
+/// A flag set from one thread and read from another.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import RunFormat
+import TrainingDiagnostics
+
+/// `gradlab train`: a recorded training run.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model and record what its gradients do into a run folder.",
+        discussion: """
+            Settings come from an optional YAML (or JSON) config file whose keys are the flag names; flags \
+            given on the command line win. The run folder (--out) receives steps.csv, gradients.csv, \
+            activations.csv, histograms.csv, findings.csv and run.json, flushed at least every half second. \
+            Ctrl-C stops after the current step with status 'interrupted'. Exit status: 0 when the run \
+            completes (findings are results), 1 when it diverges, 2 for a usage or input error.
+
+            Example: gradlab train --mlp 2,64x4,3 --activation tanh --init xavier-uniform --dataset spirals \
+            --optimizer adam --steps 2000 --out runs/tanh
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A YAML or JSON config file.", valueName: "config"))
+    var configFile: String?
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Data") var data: DataOptions
+    @OptionGroup(title: "Optimisation") var optimization: OptimizationOptions
+    @Option(help: "Seed of weights, data, split and batches (default 0).")
+    var seed: UInt64?
+    @Option(help: ArgumentHelp("The run folder to write.", valueName: "folder"))
+    var out: String?
+    @Option(name: .customLong("record-every"), help: "Record gradients and activations every N steps.")
+    var recordEvery = 1
+    @Option(name: .customLong("histograms-every"), help: "Record histograms every M steps (0: never).")
+    var histogramsEvery = 100
+    @Flag(help: "Replace an existing run folder.")
+    var force = false
+    @Flag(help: "No progress bar or findings while training; only the summary.")
+    var quiet = false
+
+    func validate() throws {
+        guard recordEvery > 0 else { throw ValidationError("--record-every must be a positive number of steps") }
+        guard histogramsEvery >= 0 else { throw ValidationError("--histograms-every must be ≥ 0 (0 turns them off)") }
+    }
+
+    func run() throws {
+        let experiment = try makeExperiment(configFile: configFile, seed: seed) { config in
+            model.apply(to: &config)
+            data.apply(to: &config)
+            optimization.apply(to: &config)
+        }
+        let folder = URL(fileURLWithPath: out ?? defaultRunFolder(), isDirectory: true)
+        let job = TrainingJob(experiment: experiment, folder: folder,
+                              recording: RecordingOptions(recordEvery: recordEvery, histogramsEvery: histogramsEvery),
+                              force: force)
+        var progress: ProgressReporter?
+        var signalSource: DispatchSourceSignal?
+        let hooks = TrainingJob.Hooks(
+            willBegin: { total, stop in
+                if !quiet { progress = ProgressReporter(total: total, label: "train") }
+                signal(SIGINT, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+                source.setEventHandler { stop() }
+                source.resume()
+                signalSource = source
+            },
+            stepDidFinish: { record in
+                progress?.update(record.step, detail: String(format: "loss %.4g", record.loss))
+            },
+            finding: { finding in
+                progress?.message("finding at step \(finding.step): \(finding.kind) — \(finding.message)")
+            })
+        let outcome: TrainingJob.Outcome
+        do {
+            outcome = try job.run(hooks: hooks)
+        } catch let error as RunFolderError {
+            throw UserError(message: error.description)
+        } catch let error as ExperimentError {
+            throw UserError(message: error.description)
+        } catch let error as CSVDataset.LoadError {
+            throw UserError(message: error.description)
+        }
+        signalSource?.cancel()
+        signal(SIGINT, SIG_DFL)
+        progress?.finish()
+        print(RunSummary(manifest: outcome.manifest, folder: folder.path).text)
+        if outcome.summary.status == .diverged { throw ExitCode(1) }
+    }
+
+    private func defaultRunFolder() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "runs/run-\(formatter.string(from: Date()))"
+    }
+}
