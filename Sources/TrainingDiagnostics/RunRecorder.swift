@@ -132,7 +132,11 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     }
 
     public func wantsDetails(atStep step: Int) -> Bool {
-        step % options.recordEvery == 0 || step == 1 || isHistogramStep(step)
+        isRecordStep(step) || isHistogramStep(step)
+    }
+
+    private func isRecordStep(_ step: Int) -> Bool {
+        step % options.recordEvery == 0 || step == 1
     }
 
     private func isHistogramStep(_ step: Int) -> Bool {
@@ -146,12 +150,13 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
         pendingGradients.removeAll(keepingCapacity: true)
         var anyNonFinite = !details.loss.isFinite
         let histogramStep = isHistogramStep(step)
+        let recordStep = isRecordStep(step)
         var activationSummaries: [RecordedStep.ActivationLayer] = []
         for view in details.layers {
             for named in view.parameters {
                 let statistics = named.parameter.gradient.withUnsafeBufferPointer { TensorStatistics($0) }
                 if statistics.nonfinite > 0 { anyNonFinite = true }
-                pendingGradients.append((named.name, "\(view.index)", statistics))
+                if recordStep { pendingGradients.append((named.name, "\(view.index)", statistics)) }
                 if histogramStep {
                     appendHistogram(step: step, layer: named.name, tensor: "gradient", bins: .magnitudes,
                                     values: named.parameter.gradient)
@@ -163,20 +168,25 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             }
             let statistics = ActivationStatistics(view.output, function: function)
             if statistics.nonfinite > 0 { anyNonFinite = true }
-            activations.append(ActivationRow(
-                step: step, layer: "\(view.index)", mean: statistics.mean, standardDeviation: statistics.standardDeviation,
-                min: statistics.min, max: statistics.max, saturatedFraction: statistics.saturatedFraction,
-                deadFraction: statistics.deadFraction, nonfinite: statistics.nonfinite))
-            activationSummaries.append(.init(layer: "\(view.index)", kind: view.kind,
-                                             saturatedFraction: statistics.saturatedFraction,
-                                             deadFraction: statistics.deadFraction))
+            if recordStep {
+                activations.append(ActivationRow(
+                    step: step, layer: "\(view.index)", mean: statistics.mean,
+                    standardDeviation: statistics.standardDeviation, min: statistics.min, max: statistics.max,
+                    saturatedFraction: statistics.saturatedFraction, deadFraction: statistics.deadFraction,
+                    nonfinite: statistics.nonfinite))
+                activationSummaries.append(.init(layer: "\(view.index)", kind: view.kind,
+                                                 saturatedFraction: statistics.saturatedFraction,
+                                                 deadFraction: statistics.deadFraction))
+            }
             if histogramStep {
                 appendHistogram(step: step, layer: "\(view.index)", tensor: "activation",
                                 bins: activationBins(function), values: view.output)
             }
         }
         pendingActivations = activationSummaries
-        if anyNonFinite && nonFiniteOrigin == nil, let origin = NonFiniteOrigin.find(in: details) {
+        // An activation may swallow a NaN (a ReLU's max(0, NaN) can be 0), so the whole step is searched
+        // whenever one is seen anywhere, and on every step it is recorded.
+        if nonFiniteOrigin == nil && (anyNonFinite || recordStep), let origin = NonFiniteOrigin.find(in: details) {
             traceNonFinite(origin, step: step)
         }
     }
