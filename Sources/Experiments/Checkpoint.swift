@@ -166,6 +166,11 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         public var name: String
         public var dtype: String
         public var shape: [Int]
+        public init(name: String, dtype: String, shape: [Int]) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+        }
         public var description: String { "\(name) (\(dtype) \(shape))" }
     }
 
@@ -174,6 +179,11 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         public var name: String
         public var expected: [Int]
         public var found: [Int]
+        public init(name: String, expected: [Int], found: [Int]) {
+            self.name = name
+            self.expected = expected
+            self.found = found
+        }
         public var description: String { "\(name): the file has \(found), the model expects \(expected)" }
     }
 

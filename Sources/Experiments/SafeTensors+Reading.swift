@@ -43,33 +43,34 @@ extension SafeTensors {
         }
 
         let dataLength = file.count - headerEnd
-        var located: [(entry: RawEntry, dtype: DType, begin: Int, end: Int)] = []
+        var located: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
         for entry in header.entries {
             let name = entry.name
             guard let dtype = DType(rawValue: entry.dtype) else {
                 throw malformed(name, "unknown dtype '\(entry.dtype)'; the format knows "
                                 + DType.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            guard entry.shape.allSatisfy({ $0 >= 0 }) else {
-                throw malformed(name, "the shape \(entry.shape) has a negative dimension")
+            guard let shape = wholeNumbers(entry.shape) else {
+                throw malformed(name, "the shape \(describe(entry.shape)) must hold whole numbers ≥ 0")
             }
-            guard entry.offsets.count == 2, entry.offsets[0] >= 0, entry.offsets[0] <= entry.offsets[1] else {
-                throw malformed(name, "data_offsets \(entry.offsets) must be two numbers [begin, end] with 0 ≤ begin ≤ end")
+            guard let offsets = wholeNumbers(entry.offsets), offsets.count == 2, offsets[0] <= offsets[1] else {
+                throw malformed(name, "data_offsets \(describe(entry.offsets)) must be two whole numbers [begin, end] "
+                                + "with 0 ≤ begin ≤ end")
             }
-            let (begin, end) = (entry.offsets[0], entry.offsets[1])
+            let (begin, end) = (offsets[0], offsets[1])
             var size = dtype.byteSize, overflow = false
-            for dimension in entry.shape where !overflow {
+            for dimension in shape where !overflow {
                 (size, overflow) = size.multipliedReportingOverflow(by: dimension)
             }
             guard !overflow, end - begin == size else {
                 throw malformed(name, "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but \(dtype.rawValue) "
-                                + "\(entry.shape) needs \(overflow ? "more than \(Int.max)" : "\(size)")")
+                                + "\(shape) needs \(overflow ? "more than \(Int.max)" : "\(size)")")
             }
             guard end <= dataLength else {
                 throw malformed(name, "data_offsets [\(begin), \(end)] run past the end of the data, which has "
                                 + "\(dataLength) bytes")
             }
-            located.append((entry, dtype, begin, end))
+            located.append((entry.name, dtype, shape, begin, end))
         }
         // The byte ranges must tile the data exactly: no overlap, no gap, nothing after the last one.
         located.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
@@ -77,22 +78,22 @@ extension SafeTensors {
         var previous: String?
         for item in located {
             if item.begin < cursor, let previous {
-                throw malformed(item.entry.name, "data_offsets [\(item.begin), \(item.end)] overlap those of '\(previous)', "
+                throw malformed(item.name, "data_offsets [\(item.begin), \(item.end)] overlap those of '\(previous)', "
                                 + "which end at \(cursor)")
             }
             if item.begin > cursor {
-                throw malformed(item.entry.name, "bytes \(cursor)..<\(item.begin) of the data before this tensor "
+                throw malformed(item.name, "bytes \(cursor)..<\(item.begin) of the data before this tensor "
                                 + "belong to no tensor")
             }
             cursor = item.end
-            previous = item.entry.name
+            previous = item.name
         }
         guard cursor == dataLength else {
             throw malformed(nil, "\(dataLength - cursor) bytes after the last tensor's data belong to no tensor "
                             + "(trailing garbage)")
         }
         entries = located.map { item in
-            Entry(name: item.entry.name, dtype: item.dtype, shape: item.entry.shape,
+            Entry(name: item.name, dtype: item.dtype, shape: item.shape,
                   bytes: Array(file[(headerEnd + item.begin)..<(headerEnd + item.end)]))
         }
         metadata = header.metadata
@@ -127,7 +128,19 @@ extension SafeTensors {
     }
 }
 
-/// The header as JSON gives it, before any check.
+/// `values` as Ints when all are whole numbers in 0...2⁵³ (where Double counts exactly), else nil.
+private func wholeNumbers(_ values: [Double]) -> [Int]? {
+    guard values.allSatisfy({ $0 >= 0 && $0 <= 0x1p53 && $0.rounded() == $0 }) else { return nil }
+    return values.map { Int($0) }
+}
+
+/// Numbers as the header writes them: `[4, 3]`, not `[4.0, 3.0]`.
+private func describe(_ values: [Double]) -> String {
+    "[" + values.map { $0.rounded() == $0 && abs($0) < 1e18 ? String(Int64($0)) : "\($0)" }.joined(separator: ", ") + "]"
+}
+
+/// The header as JSON gives it, before any check. Numbers are read as Double so that a fraction or a
+/// negative number gets a precise message instead of a decoding failure.
 private struct RawHeader: Decodable {
     var entries: [RawEntry] = []
     var metadata: [String: String] = [:]
@@ -156,8 +169,8 @@ private struct RawHeader: Decodable {
 private struct RawEntry: Decodable {
     var name = ""
     var dtype: String
-    var shape: [Int]
-    var offsets: [Int]
+    var shape: [Double]
+    var offsets: [Double]
 
     enum CodingKeys: String, CodingKey {
         case dtype, shape
