@@ -76,5 +76,6 @@ let package = Package(
         .testTarget(name: "GradlabTests", dependencies: ["gradlab"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures"]),
     ]
 )
