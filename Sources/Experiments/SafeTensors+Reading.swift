@@ -44,7 +44,8 @@ extension SafeTensors {
 
         let dataLength = file.count - headerEnd
         var located: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int)] = []
-        for entry in header.entries {
+        // By name, so that of several faults the same one is reported every time.
+        for entry in header.entries.sorted(by: { $0.name < $1.name }) {
             let name = entry.name
             guard let dtype = DType(rawValue: entry.dtype) else {
                 throw malformed(name, "unknown dtype '\(entry.dtype)'; the format knows "
@@ -73,7 +74,7 @@ extension SafeTensors {
             located.append((entry.name, dtype, shape, begin, end))
         }
         // The byte ranges must tile the data exactly: no overlap, no gap, nothing after the last one.
-        located.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        located.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var cursor = 0
         var previous: String?
         for item in located {
