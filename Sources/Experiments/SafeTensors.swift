@@ -60,18 +60,13 @@ public struct SafeTensors: Equatable, Sendable {
 
         /// An F32 or F64 entry (after `Scalar.dtypeName`) holding `tensor`'s elements.
         public init<Scalar: TensorScalar>(name: String, tensor: Tensor<Scalar>) {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(tensor.count * MemoryLayout<Scalar>.size)
-            tensor.withUnsafeBufferPointer { values in
-                for value in values {
-                    if let float = value as? Float {
-                        withUnsafeBytes(of: float.bitPattern.littleEndian) { bytes += $0 }
-                    } else {
-                        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) { bytes += $0 }
-                    }
-                }
+            // TensorScalar is Float or Double: IEEE 754 binary32 or binary64, stored as the host orders bytes.
+            let size = MemoryLayout<Scalar>.size
+            var bytes = tensor.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }
+            if 1.littleEndian != 1 {
+                for start in stride(from: 0, to: bytes.count, by: size) { bytes[start..<(start + size)].reverse() }
             }
-            let dtype: DType = Scalar.self == Float.self ? .f32 : .f64
+            let dtype: DType = size == 4 ? .f32 : .f64
             self.init(name: name, dtype: dtype, shape: tensor.shape, bytes: bytes)
         }
 
