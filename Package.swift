@@ -77,5 +77,6 @@ let package = Package(
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "TrainingDiagnosticsTests", dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures"]),
     ]
 )
