@@ -71,9 +71,9 @@ let package = Package(
         ),
 
         // Tests.
-        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS"]),
+        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS"], exclude: ["Reference"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot"]),
-        .testTarget(name: "GradlabTests", dependencies: ["gradlab"]),
+        .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "TrainingDiagnosticsTests", dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat"]),

@@ -3,7 +3,8 @@ import Foundation
 import RunFormat
 import TrainingDiagnostics
 
-/// One recorded training run: an `Experiment` trained with a `RunRecorder` writing its run folder.
+/// One recorded training run: an `Experiment` trained with a `RunRecorder` writing its run folder, and the
+/// final weights saved beside it as `model.safetensors` (torch `state_dict` names).
 ///
 /// Everything that can fail on the user's input (the settings, the data file, the model's sizes) is
 /// checked before the folder is touched, so a failed command leaves what is on disk as it was. An
@@ -63,6 +64,9 @@ public struct TrainingJob {
         hooks.willBegin?(trainer.totalSteps, recorder.stopHandle)
         let summary = trainer.run()
         if let error = recorder.writeError { throw error }
+        // The weights as they ended, for `gradlab check --weights` and for torch.
+        try Checkpoint.save(trainer.model, to: folder.appendingPathComponent("model.safetensors"),
+                            metadata: ["gradlab_run": folder.lastPathComponent, "step": "\(summary.stepsCompleted)"])
         return Outcome(summary: summary, manifest: recorder.manifest, nonFiniteOrigin: recorder.nonFiniteOrigin)
     }
 
