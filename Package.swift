@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "gradlab-bench",
             dependencies: [
-                "Backprop", "CAllocationCounter", "CBLAS",
+                "Backprop", "TrainingDiagnostics", "CAllocationCounter", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

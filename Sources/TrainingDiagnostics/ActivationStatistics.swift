@@ -10,7 +10,7 @@ import Backprop
 /// 1 − 0.97² ≈ 0.059; σ' at 0.97 ≈ 0.029 of a peak of 0.25, i.e. 12%): gradients through such units are
 /// mostly gone, the effect Glorot & Bengio (2010, section 3) show for saturated sigmoid layers. Dead
 /// ReLUs pass no gradient at all; only the ReLU outputs exact zeros over a whole batch, so the other
-/// activations report a dead fraction of 0.
+/// activations report a dead fraction of 0. Sums accumulate as `sums` does.
 public struct ActivationStatistics: Sendable, Equatable {
     public var mean: Double
     public var standardDeviation: Double
@@ -35,40 +35,62 @@ public struct ActivationStatistics: Sendable, Equatable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public init<Scalar: TensorScalar>(_ output: Tensor<Scalar>, function: Activation?) {
-        let rows = output.rank == 2 ? output.shape[0] : 1
         let units = output.rank == 2 ? output.shape[1] : output.count
         let band = function.flatMap(Self.saturationBand)
-        let tracksDead = function == .relu
-        var alive = [Bool](repeating: false, count: tracksDead ? units : 0)
-        var sum = 0.0, squares = 0.0, low = Double.infinity, high = -Double.infinity
+        let values = output.withUnsafeBufferPointer { $0 }
+        var sum = 0.0, squares = 0.0, lowest = Double.infinity, highest = -Double.infinity
         var saturated = 0, nonfinite = 0
-        output.withUnsafeBufferPointer { x in
-        for r in 0..<rows {
-            let row = r * units
-            for c in 0..<units {
-                let v = Double(x[row + c])
+        if output.withUnsafeBufferPointer({ allFinite($0) }) {
+            let low = band?.low ?? -.infinity, high = band?.high ?? .infinity, inclusive = band?.inclusive ?? false
+            let raw = UnsafeRawPointer(values.baseAddress)
+            let r = Scalar.self == Float.self
+                ? Kernels.activationSums(UnsafeBufferPointer(start: raw?.assumingMemoryBound(to: Float.self),
+                                                             count: values.count),
+                                         low: Float(low), high: Float(high), inclusive: inclusive)
+                : Kernels.activationSums(UnsafeBufferPointer(start: raw?.assumingMemoryBound(to: Double.self),
+                                                             count: values.count),
+                                         low: low, high: high, inclusive: inclusive)
+            sum = r.sum; squares = r.squares; lowest = r.min; highest = r.max
+            saturated = band == nil ? 0 : r.outside
+        } else {
+            for value in values {
+                let v = Double(value)
                 guard v.isFinite else { nonfinite += 1; continue }
                 sum += v
                 squares += v * v
-                if v < low { low = v }
-                if v > high { high = v }
-                if let band {
-                    if band.inclusive ? (v <= band.low || v >= band.high) : (v < band.low || v > band.high) {
-                        saturated += 1
-                    }
+                lowest = Swift.min(lowest, v)
+                highest = Swift.max(highest, v)
+                if let band, band.inclusive ? (v <= band.low || v >= band.high) : (v < band.low || v > band.high) {
+                    saturated += 1
                 }
-                if tracksDead && v != 0 { alive[c] = true }
             }
-        }
         }
         let finite = output.count - nonfinite
         let n = Double(Swift.max(finite, 1))
         mean = sum / n
         standardDeviation = Swift.max(0, squares / n - mean * mean).squareRoot()
-        min = finite > 0 ? low : .nan
-        max = finite > 0 ? high : .nan
+        min = finite > 0 ? lowest : .nan
+        max = finite > 0 ? highest : .nan
         saturatedFraction = output.count > 0 ? Double(saturated) / Double(output.count) : 0
-        deadFraction = tracksDead && units > 0 ? Double(alive.lazy.filter { !$0 }.count) / Double(units) : 0
+        deadFraction = function == .relu && units > 0 ? Double(Self.deadUnits(values, units: units)) / Double(units) : 0
         self.nonfinite = nonfinite
+    }
+
+    /// Units (columns) that are exactly zero in every row.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func deadUnits<Scalar: TensorScalar>(_ values: UnsafeBufferPointer<Scalar>, units: Int) -> Int {
+        var magnitude = [Scalar](repeating: 0, count: units)
+        let rows = values.count / units
+        magnitude.withUnsafeMutableBufferPointer { m in
+            for r in 0..<rows {
+                let row = r * units
+                for c in 0..<units {
+                    let v = values[row + c]
+                    m[c] = Swift.max(m[c], v != 0 ? 1 : 0)
+                }
+            }
+        }
+        return magnitude.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
     }
 }

@@ -25,9 +25,7 @@ public struct NonFiniteOrigin: Sendable, Equatable {
     public static func find<Scalar: TensorScalar>(in details: StepDetails<Scalar>) -> NonFiniteOrigin? {
         func bad(_ tensor: Tensor<Scalar>) -> Int {
             tensor.withUnsafeBufferPointer { p in
-                var n = 0
-                for v in p where !v.isFinite { n += 1 }
-                return n
+                allFinite(p) ? 0 : p.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
             }
         }
         if case let n = bad(details.inputs), n > 0 {

@@ -73,6 +73,7 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
 
     private var pendingStep: StepRow?
     private var parameterIndex: [String: Int] = [:]
+    private var parameterValues: [Tensor<Scalar>] = []
     private var pendingGradients: [(name: String, layer: String, statistics: TensorStatistics)] = []
     private var lastWeightNorms: [String: Double] = [:]
     private var weightNames: [String] = []
@@ -127,6 +128,7 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             .init(name: $0.name, layer: layerName(of: $0.name), shape: $0.parameter.value.shape)
         }
         parameterIndex = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { ($1.name, $0) })
+        parameterValues = parameters.map(\.parameter.value)
         weightNames = parameters.filter { $0.name.hasSuffix("weight") && $0.parameter.value.rank == 2 }.map(\.name)
         writeManifest()
     }
@@ -184,9 +186,9 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             }
         }
         pendingActivations = activationSummaries
-        // An activation may swallow a NaN (a ReLU's max(0, NaN) can be 0), so the whole step is searched
-        // whenever one is seen anywhere, and on every step it is recorded.
-        if nonFiniteOrigin == nil && (anyNonFinite || recordStep), let origin = NonFiniteOrigin.find(in: details) {
+        // The statistics above see every gradient and every activation output; a non-finite value in any of
+        // them, or in the loss, starts the search through the whole step.
+        if nonFiniteOrigin == nil && anyNonFinite, let origin = NonFiniteOrigin.find(in: details) {
             traceNonFinite(origin, step: step)
         }
     }
@@ -206,7 +208,7 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             var weights: [RecordedStep.WeightGradient] = []
             for (name, layer, g) in pendingGradients {
                 guard let index = parameterIndex[name] else { continue }
-                let value = details.layers.lazy.flatMap(\.parameters).first { $0.name == name }!.parameter.value
+                let value = parameterValues[index]
                 let weightNorm = value.withUnsafeBufferPointer { l2Norm($0) }
                 let updateNorm = record.updated ? details.updates[index].withUnsafeBufferPointer { l2Norm($0) } : 0
                 let ratio = weightNorm > 0 ? updateNorm / weightNorm : (updateNorm == 0 ? 0 : .infinity)
@@ -342,14 +344,6 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
 /// The layer part of a parameter name: `3` of `3.0.weight`.
 func layerName(of parameter: String) -> String {
     String(parameter.prefix { $0 != "." })
-}
-
-/// √Σx², accumulated in Double.
-@inline(__always)
-func l2Norm<Scalar: BinaryFloatingPoint>(_ values: UnsafeBufferPointer<Scalar>) -> Double {
-    var sum = 0.0
-    for v in values { sum += Double(v) * Double(v) }
-    return sum.squareRoot()
 }
 
 /// A flag set from one thread and read from another.

@@ -1,4 +1,6 @@
-/// Summary statistics of one tensor, computed in a single pass over its buffer.
+import Backprop
+
+/// Summary statistics of one tensor, computed in a single pass over its buffer (see `sums`).
 ///
 /// ```
 /// norm = √Σ g²   mean = Σ g / n   std = √(Σ g²/n − mean²) (population)   maxAbs = max |g|
@@ -13,26 +15,32 @@ public struct TensorStatistics: Sendable, Equatable {
     public var zeroFraction: Double
     public var nonfinite: Int
 
-    /// The statistics of `values`, accumulated in Double.
-    public init<Scalar: BinaryFloatingPoint>(_ values: UnsafeBufferPointer<Scalar>) {
-        var sum = 0.0, squares = 0.0, maxAbs = 0.0
-        var zeros = 0, nonfinite = 0
-        for value in values {
-            let v = Double(value)
-            if !v.isFinite { nonfinite += 1; continue }
-            sum += v
-            squares += v * v
-            if v == 0 { zeros += 1 }
-            if abs(v) > maxAbs { maxAbs = abs(v) }
+    /// The statistics of `values`, accumulated as `sums` does (lanes in the tensor's precision, blocks in
+    /// Double); with a non-finite value present, recounted exactly leaving those values out.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public init<Scalar: TensorScalar>(_ values: UnsafeBufferPointer<Scalar>) {
+        var s = sums(values)
+        var nonfinite = 0
+        if !s.isFinite {
+            s = BufferSums(count: values.count)
+            for value in values {
+                let v = Double(value)
+                if !v.isFinite { nonfinite += 1; continue }
+                s.sum += v
+                s.squares += v * v
+                if v == 0 { s.zeros += 1 }
+                if abs(v) > s.maxAbs { s.maxAbs = abs(v) }
+            }
         }
         let finite = values.count - nonfinite
-        let mean = finite > 0 ? sum / Double(finite) : 0
+        let mean = finite > 0 ? s.sum / Double(finite) : 0
         self.count = values.count
-        self.norm = squares.squareRoot()
+        self.norm = s.squares.squareRoot()
         self.mean = mean
-        self.standardDeviation = finite > 0 ? Swift.max(0, squares / Double(finite) - mean * mean).squareRoot() : 0
-        self.maxAbs = maxAbs
-        self.zeroFraction = values.isEmpty ? 0 : Double(zeros) / Double(values.count)
+        self.standardDeviation = finite > 0 ? Swift.max(0, s.squares / Double(finite) - mean * mean).squareRoot() : 0
+        self.maxAbs = s.maxAbs
+        self.zeroFraction = values.isEmpty ? 0 : Double(s.zeros) / Double(values.count)
         self.nonfinite = nonfinite
     }
 }

@@ -3,6 +3,7 @@ import Backprop
 import CAllocationCounter
 import CBLAS
 import Foundation
+import TrainingDiagnostics
 
 /// `gradlab-bench`: forward+backward timings of the reference MLPs, with heap allocations counted.
 ///
@@ -30,14 +31,14 @@ struct GradLabBench: ParsableCommand {
     @Option(help: "Seed for weights and data.")
     var seed: UInt64 = 1
 
-    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference) or train.")
+    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference), train or record.")
     var only: String?
 
     func validate() throws {
         guard steps >= 5 else { throw ValidationError("--steps must be at least 5, got \(steps)") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1, got \(warmup)") }
-        if let only, !["a-float", "a-double", "b", "train"].contains(only) {
-            throw ValidationError("--only takes a-float, a-double, b or train, got '\(only)'")
+        if let only, !["a-float", "a-double", "b", "train", "record"].contains(only) {
+            throw ValidationError("--only takes a-float, a-double, b, train or record, got '\(only)'")
         }
     }
 
@@ -76,6 +77,7 @@ struct GradLabBench: ParsableCommand {
                 trainingRate(Double.self, optimizer)
             }
         }
+        if wanted("record") { try recordingOverhead() }
         guard wanted("b") else { return }
         let b = measure(Float.self, sizes: large, activation: .relu, batch: 256)
         report("(b) MLP 1024-1024x4-10 relu, b. 256, Float", b)
@@ -155,6 +157,49 @@ struct GradLabBench: ParsableCommand {
         print("  \(optimizer.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(Scalar.self): "
               + String(format: "%.0f steps/s (median step %.3f ms, p10 %.3f, p90 %.3f)", 1000 / median, median,
                        timer.times[timer.times.count / 10], timer.times[timer.times.count * 9 / 10]))
+    }
+
+    /// Training with the run recorder (every step, histograms every 100) against the same training with no
+    /// observer: whole runs of `steps` steps, alternated for three rounds, medians compared.
+    func recordingOverhead() throws {
+        func run(recording: Bool) throws -> Double {
+            var generator = RandomGenerator(seed: seed)
+            let data: Dataset<Float> = SyntheticData.blobs(count: 4096, centers: 10, features: 64, spread: 3,
+                                                           generator: &generator)
+            let model = Sequential<Float>.multilayerPerceptron(
+                sizes: [64] + Array(repeating: 128, count: 8) + [10], activation: .tanh,
+                initializer: .xavierUniform(), generator: &generator)
+            let options = TrainingOptions(budget: .steps(steps), batchSize: 128, learningRate: 0.01,
+                                          evaluationInterval: Int.max, seed: seed)
+            let trainer = Trainer(model: model, loss: SoftmaxCrossEntropy<Float>(),
+                                  optimizer: OptimizerKind.sgd.make(parameters: model.parameters, learningRate: 0.01),
+                                  trainingData: data, options: options)
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gradlab-bench-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: folder) }
+            if recording {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                let recorder = try RunRecorder<Float>(
+                    folder: folder,
+                    description: RunDescription(name: "bench", seed: seed, config: [:], modelDescription: "64,128x8,10",
+                                                dataset: .init(name: "blobs", trainingExamples: 4096,
+                                                               validationExamples: 0, features: 64, outputs: 10),
+                                                optimizer: ["name": "sgd"]),
+                    options: RecordingOptions(recordEvery: 1, histogramsEvery: 100))
+                trainer.observers = [recorder]
+            }
+            return trainer.run().seconds
+        }
+        _ = try run(recording: false)
+        var plain: [Double] = [], recorded: [Double] = []
+        for _ in 0..<3 {
+            plain.append(try run(recording: false))
+            recorded.append(try run(recording: true))
+        }
+        let p = plain.sorted()[1], r = recorded.sorted()[1]
+        print(String(format: "recording overhead, SGD Float 64-128x8-10 tanh, %d steps: plain %.3f s, recorded %.3f s "
+                     + "(every step, histograms every 100): ratio %.3f (target 1.05); plain rounds %@, recorded %@",
+                     steps, p, r, r / p, plain.map { String(format: "%.3f", $0) }.joined(separator: " "),
+                     recorded.map { String(format: "%.3f", $0) }.joined(separator: " ")))
     }
 
     func sgemmRate(m: Int, n: Int, k: Int) -> (milliseconds: Double, gflops: Double) {
