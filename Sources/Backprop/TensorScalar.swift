@@ -135,3 +135,16 @@ private func blasInt(_ value: Int) -> blasint {
     precondition(value >= 0 && value <= Int(blasint.max), "BLAS dimension \(value) out of range")
     return blasint(value)
 }
+
+/// The BLAS library's own threads.
+public enum BLASThreads {
+    /// How many threads OpenBLAS uses for one product.
+    public static var count: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets OpenBLAS's thread count: 1 when the caller runs several trainings in parallel, so that they do
+    /// not oversubscribe the cores.
+    public static func set(_ count: Int) {
+        precondition(count > 0, "BLAS thread count must be positive, got \(count)")
+        openblas_set_num_threads(Int32(count))
+    }
+}

@@ -17,8 +17,10 @@ public struct Experiment: Sendable {
     public enum Precision: String, Sendable, CaseIterable { case float, double }
 
     public var config: ExperimentConfig
-    /// Nil sizes mean "IN,64,64,OUT from the data".
+    /// Nil sizes mean "IN, then `hiddenDepth` layers of `hiddenWidth`, then OUT", sized from the data.
     public var sizes: [Int]?
+    public var hiddenDepth: Int
+    public var hiddenWidth: Int
     public var activation: Activation
     public var initializer: String
     public var norm: ModelSpec.Norm
@@ -44,6 +46,13 @@ public struct Experiment: Sendable {
     public init(_ config: ExperimentConfig) throws {
         func problem(_ key: String, _ message: String) -> ExperimentError { ExperimentError(setting: key, message: message) }
         self.config = config
+        if config.mlp != nil && (config.depth != nil || config.width != nil) {
+            throw problem("mlp", "give the sizes (mlp) or depth and width, not both")
+        }
+        hiddenDepth = config.depth ?? 2
+        hiddenWidth = config.width ?? 64
+        guard hiddenDepth >= 0 else { throw problem("depth", "must be ≥ 0, got \(hiddenDepth)") }
+        guard hiddenWidth > 0 else { throw problem("width", "must be positive, got \(hiddenWidth)") }
         if let mlp = config.mlp {
             switch ModelSpec.parseSizes(mlp) {
             case .success(let sizes): self.sizes = sizes
@@ -164,7 +173,7 @@ public struct Experiment: Sendable {
 
     /// The model for data with `inputs` features and `outputs` targets.
     public func modelSpec(inputs: Int, outputs: Int) throws -> ModelSpec {
-        let sizes = self.sizes ?? [inputs, 64, 64, outputs]
+        let sizes = self.sizes ?? [inputs] + Array(repeating: hiddenWidth, count: hiddenDepth) + [outputs]
         guard sizes.first == inputs else {
             throw ExperimentError(setting: "mlp", message: "starts with \(sizes[0]) inputs but the data has \(inputs) features")
         }

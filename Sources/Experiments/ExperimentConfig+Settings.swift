@@ -3,7 +3,7 @@ extension ExperimentConfig {
     public var settings: [String: String] {
         var result: [String: String] = [:]
         func put<T>(_ key: String, _ value: T?) { if let value { result[key] = "\(value)" } }
-        put("mlp", mlp); put("activation", activation); put("init", initializer); put("norm", norm)
+        put("mlp", mlp); put("depth", depth); put("width", width); put("activation", activation); put("init", initializer); put("norm", norm)
         put("residual", residual); put("dropout", dropout); put("loss", loss); put("optimizer", optimizer)
         put("lr", learningRate); put("weight-decay", weightDecay); put("schedule", schedule)
         put("clip-norm", clipNorm); put("clip-value", clipValue); put("steps", steps); put("epochs", epochs)

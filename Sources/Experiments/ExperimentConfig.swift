@@ -17,6 +17,9 @@ import Yams
 /// ```
 public struct ExperimentConfig: Sendable, Equatable {
     public var mlp: String?
+    /// Hidden layers when `mlp` is not given (IN, then `depth` layers of `width`, then OUT from the data).
+    public var depth: Int?
+    public var width: Int?
     public var activation: String?
     public var initializer: String?
     public var norm: String?
@@ -49,7 +52,7 @@ public struct ExperimentConfig: Sendable, Equatable {
 
     /// The config-file keys, which are also the flag names.
     public static let keys = [
-        "mlp", "activation", "init", "norm", "residual", "dropout", "loss", "optimizer", "lr", "weight-decay",
+        "mlp", "depth", "width", "activation", "init", "norm", "residual", "dropout", "loss", "optimizer", "lr", "weight-decay",
         "schedule", "clip-norm", "clip-value", "steps", "epochs", "batch", "eval-every", "stop-on-nonfinite", "seed",
         "dataset", "samples", "noise", "data", "label", "targets", "validation", "standardize", "precision",
     ]
@@ -61,7 +64,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         func take<T>(_ path: WritableKeyPath<ExperimentConfig, T?>) {
             if let value = overrides[keyPath: path] { result[keyPath: path] = value }
         }
-        take(\.mlp); take(\.activation); take(\.initializer); take(\.norm); take(\.residual); take(\.dropout)
+        take(\.mlp); take(\.depth); take(\.width); take(\.activation); take(\.initializer); take(\.norm); take(\.residual); take(\.dropout)
         take(\.loss); take(\.optimizer); take(\.learningRate); take(\.weightDecay); take(\.schedule)
         take(\.clipNorm); take(\.clipValue); take(\.steps); take(\.epochs); take(\.batch); take(\.evaluateEvery)
         take(\.stopOnNonFinite); take(\.seed); take(\.dataset); take(\.samples); take(\.noise); take(\.data)
@@ -104,6 +107,8 @@ public struct ExperimentConfig: Sendable, Equatable {
             let field = FieldReader(file: file, key: key, node: value)
             switch key {
             case "mlp": config.mlp = try field.text()
+            case "depth": config.depth = try field.integer()
+            case "width": config.width = try field.integer()
             case "activation": config.activation = try field.text()
             case "init": config.initializer = try field.text()
             case "norm": config.norm = try field.text()

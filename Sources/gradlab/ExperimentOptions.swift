@@ -7,6 +7,10 @@ struct ModelOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Layer sizes IN,H1,...,OUT; 128x8 means eight hidden layers of 128.",
                                valueName: "sizes"))
     var mlp: String?
+    @Option(help: "Hidden layers, when --mlp is not given (sizes from the data; default 2).")
+    var depth: Int?
+    @Option(help: "Units per hidden layer, when --mlp is not given (default 64).")
+    var width: Int?
     @Option(help: ArgumentHelp("Activation: relu, leaky-relu[:slope], elu[:alpha], selu, gelu, gelu-tanh, silu, "
                                + "softplus, softsign, hardtanh, sigmoid, tanh, identity."))
     var activation: String?
@@ -26,6 +30,8 @@ struct ModelOptions: ParsableArguments {
 
     func apply(to config: inout ExperimentConfig) {
         if let mlp { config.mlp = mlp }
+        if let depth { config.depth = depth }
+        if let width { config.width = width }
         if let activation { config.activation = activation }
         if let initializer { config.initializer = initializer }
         if let norm { config.norm = norm }

@@ -1,0 +1,181 @@
+import ArgumentParser
+import Backprop
+import Experiments
+import Foundation
+import RunFormat
+
+/// `gradlab compare`: a sweep of configurations on the same data, batches and seed, judged side by side.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a grid of activations × optimizers × initialisers (and more) and rank them.",
+        discussion: """
+            The grid comes from a sweep file (YAML with 'base' settings and a 'grid' of setting: [values]) \
+            or from comma lists on the command line (--activation sigmoid,tanh,relu --optimizer sgd,adam). \
+            Every configuration sees the same data, batches and seed. Runs go to OUT/runs/NAME; the ranked \
+            verdicts to OUT/summary.csv and the terminal.
+
+            Resuming: run the same command again; completed runs are skipped, interrupted ones redone. \
+            Sharding: --shard I/N runs every N-th configuration starting at the I-th, so N machines can \
+            share one OUT folder; afterwards `gradlab compare ... --merge` (same grid) judges all of them. \
+            A Slurm job array does it with:
+              #SBATCH --array=1-8
+              gradlab compare sweep.yaml --out /shared/sweep --jobs 2 --shard ${SLURM_ARRAY_TASK_ID}/8
+            followed, once the array is done, by: gradlab compare sweep.yaml --out /shared/sweep --merge
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A sweep file: YAML with 'base' and 'grid'.", valueName: "sweep"))
+    var sweepFile: String?
+
+    @Option(help: "Activations, comma-separated.") var activation: String?
+    @Option(name: .customLong("init"), help: "Initialisers, comma-separated.") var initializer: String?
+    @Option(help: "Optimizers, comma-separated.") var optimizer: String?
+    @Option(help: "Learning rates, comma-separated.") var lr: String?
+    @Option(help: "Hidden-layer counts, comma-separated.") var depth: String?
+    @Option(help: "Hidden-layer widths, comma-separated.") var width: String?
+    @Option(help: "Normalisations (none, layer, batch), comma-separated.") var norm: String?
+    @Option(name: .customLong("clip-norm"), help: "Gradient-norm clipping thresholds, comma-separated.")
+    var clipNorm: String?
+    @Option(help: ArgumentHelp("Model sizes, separated by ';' (e.g. \"2,64x4,3;2,64x8,3\").", valueName: "sizes"))
+    var mlp: String?
+
+    @OptionGroup(title: "Data") var data: DataOptions
+    @Option(help: "Optimizer steps per run.") var steps: Int?
+    @Option(help: "Examples per mini-batch.") var batch: Int?
+    @Option(help: "Loss: mse, cross-entropy or bce.") var loss: String?
+    @Option(help: "Seed shared by every run (default 0).") var seed: UInt64?
+
+    @Option(help: ArgumentHelp("The sweep folder.", valueName: "folder")) var out = "compare"
+    @Option(help: "Runs trained at once (default: the number of cores).")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Run only shard I of N (1-based), e.g. 2/4.", valueName: "I/N")) var shard: String?
+    @Flag(help: "Run nothing: judge the runs already in the sweep folder (after shards).") var merge = false
+    @Option(name: .customLong("target-loss"), help: "Report the first step at which each run's loss reaches this.")
+    var targetLoss: Double?
+    @Option(name: .customLong("record-every"), help: "Record gradients and activations every N steps.")
+    var recordEvery = 1
+
+    func validate() throws {
+        guard jobs > 0 else { throw ValidationError("--jobs must be at least 1") }
+        guard recordEvery > 0 else { throw ValidationError("--record-every must be positive") }
+        if let shard { _ = try parseShard(shard) }
+    }
+
+    private func parseShard(_ text: String) throws -> (index: Int, count: Int) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n > 0, (1...n).contains(i) else {
+            throw ValidationError("--shard takes I/N with 1 ≤ I ≤ N, e.g. 2/4; got '\(text)'")
+        }
+        return (i, n)
+    }
+
+    /// The sweep from the file and the flags: a flag with several values is an axis, one value a setting.
+    func makeSweep() throws -> Sweep {
+        var sweep = Sweep(base: ExperimentConfig(), axes: [])
+        if let sweepFile {
+            do { sweep = try Sweep.load(from: URL(fileURLWithPath: sweepFile)) } catch let error as ConfigError {
+                throw UserError(message: error.description)
+            }
+        }
+        var base = ExperimentConfig()
+        data.apply(to: &base)
+        if let steps { base.steps = steps }
+        if let batch { base.batch = batch }
+        if let loss { base.loss = loss }
+        if let seed { base.seed = seed }
+        sweep.base = sweep.base.merging(base)
+        let lists: [(String, String?, Character)] = [
+            ("activation", activation, ","), ("init", initializer, ","), ("optimizer", optimizer, ","),
+            ("lr", lr, ","), ("depth", depth, ","), ("width", width, ","), ("norm", norm, ","),
+            ("clip-norm", clipNorm, ","), ("mlp", mlp, ";"),
+        ]
+        for (key, text, separator) in lists {
+            guard let text else { continue }
+            let values = text.split(separator: separator).map { $0.trimmingCharacters(in: .whitespaces) }
+            sweep.axes.removeAll { $0.key == key }
+            sweep.axes.append(Sweep.Axis(key: key, values: values))
+        }
+        // One value is a setting, not an axis: it does not belong in the run names.
+        for axis in sweep.axes where axis.values.count == 1 {
+            let single = try Sweep(base: ExperimentConfig(), axes: [axis]).configurations()[0].config
+            sweep.base = sweep.base.merging(single)
+        }
+        sweep.axes.removeAll { $0.values.count == 1 }
+        return sweep
+    }
+
+    func run() throws {
+        let sweep = try makeSweep()
+        let folder = URL(fileURLWithPath: out, isDirectory: true)
+        let runner = SweepRunner(sweep: sweep, folder: folder, jobs: jobs, shard: try shard.map(parseShard),
+                                 recording: .init(recordEvery: recordEvery, histogramsEvery: 100))
+        let configurations: [Sweep.Configuration]
+        do {
+            configurations = try sweep.configurations()
+            try runner.validate()
+        } catch let error as ConfigError {
+            throw UserError(message: error.description)
+        } catch let error as ExperimentError {
+            throw UserError(message: error.description)
+        }
+        if !merge {
+            let assigned = try runner.assigned()
+            let progress = ProgressReporter(total: assigned.count, label: "compare")
+            FileHandle.standardError.write(Data(("compare: \(assigned.count) of \(configurations.count) configurations"
+                + " here, \(min(jobs, max(assigned.count, 1))) at a time, into \(folder.path)\n").utf8))
+            var signalSource: DispatchSourceSignal?
+            do {
+                _ = try runner.run(stopper: { stop in
+                    signal(SIGINT, SIG_IGN)
+                    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+                    source.setEventHandler { stop() }
+                    source.resume()
+                    signalSource = source
+                }, finished: { outcome, done, total in
+                    let status = outcome.manifest?.effectiveStatus.rawValue ?? "failed"
+                    let line: String
+                    switch outcome.kind {
+                    case .skipped: line = "\(outcome.configuration.name): already \(status), skipped"
+                    case .failed: line = "\(outcome.configuration.name): failed: \(outcome.error ?? "")"
+                    case .ran:
+                        let m = outcome.manifest
+                        let kinds = Array(Set(m?.findings.map(\.kind) ?? [])).sorted()
+                        line = "\(outcome.configuration.name): \(status) after \(m?.stepsCompleted ?? 0) steps, loss "
+                            + (m?.finalLoss.map { String(format: "%.4g", $0) } ?? "-")
+                            + (kinds.isEmpty ? ", no findings" : ", findings: " + kinds.joined(separator: ", "))
+                    }
+                    progress.message(line)
+                    progress.update(done, detail: "")
+                })
+            } catch let error as RunFolderError {
+                throw UserError(message: error.description)
+            }
+            signalSource?.cancel()
+            signal(SIGINT, SIG_DFL)
+            progress.finish()
+        }
+        var verdicts: [Verdict] = []
+        var missing: [String] = []
+        for configuration in configurations {
+            let runFolder = runner.runFolder(configuration)
+            guard FileManager.default.fileExists(atPath: runFolder.appendingPathComponent("run.json").path) else {
+                missing.append(configuration.name)
+                continue
+            }
+            verdicts.append(try Verdict(folder: runFolder, name: configuration.name,
+                                        settings: configuration.assignments.map(\.description).joined(separator: ", "),
+                                        targetLoss: targetLoss))
+        }
+        verdicts = Verdict.ranked(verdicts)
+        print(Verdict.table(verdicts))
+        if !missing.isEmpty {
+            print("\nNot run yet (\(missing.count)): \(missing.joined(separator: ", ")); run the other shards, then --merge.")
+        }
+        do {
+            try Verdict.write(verdicts, to: folder.appendingPathComponent("summary.csv"))
+        } catch let error as RunFolderError {
+            throw UserError(message: error.description)
+        }
+        print("\nSummary: \(folder.appendingPathComponent("summary.csv").path)")
+    }
+}
