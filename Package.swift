@@ -76,6 +76,7 @@ let package = Package(
         .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
+        .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop"]),
         .testTarget(name: "TrainingDiagnosticsTests", dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures"]),
     ]

@@ -1,0 +1,112 @@
+/// What a checked gradient entry (or direction) is judged to be.
+///
+/// - `ok`: analytic and numeric agree within the tolerance.
+/// - `kink`: the function is not differentiable there (a ReLU, max or clamp changed regime between θ−h and
+///   θ+h: the two one-sided differences disagree beyond the noise), and the analytic value lies between
+///   them, in the subgradient interval. Not a bug.
+/// - `imprecise`: the discrepancy exceeds the tolerance but lies within the error the finite difference
+///   itself is predicted to make (round-off ε·|f|/h plus truncation, estimated from the differences).
+///   Not evidence of a bug; a larger or smaller step, or Double, settles it.
+/// - `wrong`: everything else: the backward pass disagrees with the function.
+public enum EntryVerdict: String, Sendable, CaseIterable, Codable {
+    case ok, kink, imprecise, wrong
+}
+
+/// The comparison rules and the finite-difference step.
+///
+/// ```
+/// PyTorch's rule (torch.autograd.gradcheck):   |a − n| ≤ atol + rtol·|n|
+/// CS231n's relative error:                      |a − n| / max(|a|, |n|)     (0 when both are 0)
+/// central difference:                           n = (f(θ + h) − f(θ − h)) / 2h,   h = step·max(1, |θ_i|)
+/// ```
+/// Defaults: `step` 1e-6, `atol` 1e-5 and `rtol` 1e-3 are torch.autograd.gradcheck's (documented defaults
+/// eps=1e-6, atol=1e-5, rtol=1e-3): in Double, h = 1e-6 balances the O(h²) truncation error of the central
+/// difference against its ε·|f|/h round-off (Nocedal & Wright, *Numerical Optimization*, §8.1). CS231n
+/// reads a relative error above 1e-2 as a likely bug, 1e-4…1e-2 as suspect, below 1e-7 as right
+/// (cs231n.github.io/neural-networks-3, "Gradient checks"); the report shows it beside the verdict.
+public struct Tolerance: Sendable, Equatable {
+    public var step: Double
+    public var absolute: Double
+    public var relative: Double
+
+    public init(step: Double = 1e-6, absolute: Double = 1e-5, relative: Double = 1e-3) {
+        precondition(step > 0 && absolute >= 0 && relative >= 0,
+                     "tolerance must be positive: step \(step), atol \(absolute), rtol \(relative)")
+        self.step = step
+        self.absolute = absolute
+        self.relative = relative
+    }
+
+    /// PyTorch's rule.
+    public func accepts(analytic a: Double, numeric n: Double) -> Bool {
+        abs(a - n) <= absolute + relative * abs(n)
+    }
+
+    /// CS231n's relative error.
+    public static func relativeError(analytic a: Double, numeric n: Double) -> Double {
+        let scale = max(abs(a), abs(n))
+        return scale == 0 ? 0 : abs(a - n) / scale
+    }
+}
+
+/// The finite differences of one entry or direction, and the judgement drawn from them.
+public struct EntryJudgement: Sendable, Equatable {
+    public var analytic: Double
+    /// The best numeric estimate (central, or Richardson-extrapolated when that was needed).
+    public var numeric: Double
+    public var forward: Double
+    public var backward: Double
+    /// The error the finite difference is predicted to make: round-off plus estimated truncation.
+    public var predictedError: Double
+    public var verdict: EntryVerdict
+
+    public var absoluteError: Double { abs(analytic - numeric) }
+    public var relativeError: Double { Tolerance.relativeError(analytic: analytic, numeric: numeric) }
+
+    /// Judges `analytic` against the function values around the point.
+    ///
+    /// - Parameters:
+    ///   - f0: f(θ); `plus`, `minus`: f(θ ± h); `h`: the step.
+    ///   - refine: evaluates f(θ ± h/2) on demand, for Richardson extrapolation
+    ///     n_R = (4·D(h/2) − D(h)) / 3, whose error is O(h⁴) (used only when the first comparison fails).
+    public init(analytic: Double, f0: Double, plus: Double, minus: Double, h: Double, tolerance: Tolerance,
+                refine: () -> (plus: Double, minus: Double)) {
+        self.analytic = analytic
+        let central = (plus - minus) / (2 * h)
+        forward = (plus - f0) / h
+        backward = (f0 - minus) / h
+        // Round-off: each f carries a relative error of a few ulps of the largest value involved; a
+        // difference quotient divides it by h. 16 ulps covers the accumulated error of a forward pass.
+        let magnitude = max(abs(f0), abs(plus), abs(minus))
+        let roundoff = 16 * Double.ulpOfOne * magnitude / h
+        numeric = central
+        predictedError = roundoff
+        verdict = .ok
+        guard analytic.isFinite && central.isFinite else {
+            verdict = .wrong
+            return
+        }
+        if tolerance.accepts(analytic: analytic, numeric: central) { return }
+
+        // Kink: the one-sided slopes differ by more than smooth curvature and noise can explain.
+        let jump = abs(forward - backward)
+        let oneSidedNoise = 2 * roundoff * 2
+        if jump > 10 * oneSidedNoise && jump > tolerance.absolute + tolerance.relative * max(abs(forward), abs(backward)) {
+            let low = min(forward, backward), high = max(forward, backward)
+            let slack = tolerance.absolute + tolerance.relative * max(abs(low), abs(high)) + oneSidedNoise
+            verdict = (analytic >= low - slack && analytic <= high + slack) ? .kink : .wrong
+            predictedError = max(predictedError, jump / 2)
+            return
+        }
+
+        // Richardson: a second central difference at h/2, and the truncation estimate from the pair.
+        let half = refine()
+        let centralHalf = (half.plus - half.minus) / h
+        let extrapolated = (4 * centralHalf - central) / 3
+        let truncation = abs(centralHalf - central)
+        predictedError = 2 * (roundoff + 2 * 16 * Double.ulpOfOne * magnitude / h + truncation)
+        numeric = extrapolated.isFinite ? extrapolated : central
+        if tolerance.accepts(analytic: analytic, numeric: numeric) { return }
+        verdict = abs(analytic - numeric) <= predictedError ? .imprecise : .wrong
+    }
+}
