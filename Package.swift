@@ -77,7 +77,8 @@ let package = Package(
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop"]),
-        .testTarget(name: "TrainingDiagnosticsTests", dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat"]),
+        .testTarget(name: "TrainingDiagnosticsTests",
+                    dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat", "GradientCheck"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures"]),
     ]
 )

@@ -129,8 +129,8 @@ public struct Experiment: Sendable {
                 throw problem("dataset", "unknown '\(name)'; built in: \(SyntheticData.names.joined(separator: ", "))"
                               + ", or give a CSV file with data")
             }
-            let samples = config.samples ?? 1000
-            guard samples >= 2 else { throw problem("samples", "needs at least 2 examples, got \(samples)") }
+            let samples = config.examples ?? 1000
+            guard samples >= 2 else { throw problem("examples", "needs at least 2 examples, got \(samples)") }
             data = .synthetic(name: name.lowercased(), samples: samples, noise: config.noise ?? 0.1)
         }
         validation = config.validation ?? 0.2

@@ -8,7 +8,7 @@ extension ExperimentConfig {
         put("lr", learningRate); put("weight-decay", weightDecay); put("schedule", schedule)
         put("clip-norm", clipNorm); put("clip-value", clipValue); put("steps", steps); put("epochs", epochs)
         put("batch", batch); put("eval-every", evaluateEvery); put("stop-on-nonfinite", stopOnNonFinite)
-        put("seed", seed); put("dataset", dataset); put("samples", samples); put("noise", noise); put("data", data)
+        put("seed", seed); put("dataset", dataset); put("examples", examples); put("noise", noise); put("data", data)
         put("label", label); put("targets", targets?.joined(separator: ",")); put("validation", validation)
         put("standardize", standardize); put("precision", precision)
         return result

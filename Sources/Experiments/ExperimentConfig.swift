@@ -39,7 +39,8 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var stopOnNonFinite: Bool?
     public var seed: UInt64?
     public var dataset: String?
-    public var samples: Int?
+    /// Examples to generate for a built-in dataset.
+    public var examples: Int?
     public var noise: Double?
     public var data: String?
     public var label: String?
@@ -54,7 +55,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     public static let keys = [
         "mlp", "depth", "width", "activation", "init", "norm", "residual", "dropout", "loss", "optimizer", "lr", "weight-decay",
         "schedule", "clip-norm", "clip-value", "steps", "epochs", "batch", "eval-every", "stop-on-nonfinite", "seed",
-        "dataset", "samples", "noise", "data", "label", "targets", "validation", "standardize", "precision",
+        "dataset", "examples", "noise", "data", "label", "targets", "validation", "standardize", "precision",
     ]
 
     /// `self` with every field that `overrides` sets replaced: flags given on the command line win over
@@ -67,7 +68,7 @@ public struct ExperimentConfig: Sendable, Equatable {
         take(\.mlp); take(\.depth); take(\.width); take(\.activation); take(\.initializer); take(\.norm); take(\.residual); take(\.dropout)
         take(\.loss); take(\.optimizer); take(\.learningRate); take(\.weightDecay); take(\.schedule)
         take(\.clipNorm); take(\.clipValue); take(\.steps); take(\.epochs); take(\.batch); take(\.evaluateEvery)
-        take(\.stopOnNonFinite); take(\.seed); take(\.dataset); take(\.samples); take(\.noise); take(\.data)
+        take(\.stopOnNonFinite); take(\.seed); take(\.dataset); take(\.examples); take(\.noise); take(\.data)
         take(\.label); take(\.targets); take(\.validation); take(\.standardize); take(\.precision)
         return result
     }
@@ -128,7 +129,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             case "stop-on-nonfinite": config.stopOnNonFinite = try field.bool()
             case "seed": config.seed = UInt64(try field.integer(minimum: 0))
             case "dataset": config.dataset = try field.text()
-            case "samples": config.samples = try field.integer()
+            case "examples": config.examples = try field.integer()
             case "noise": config.noise = try field.number()
             case "data": config.data = try field.text()
             case "label": config.label = try field.text()

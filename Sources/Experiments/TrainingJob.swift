@@ -15,6 +15,8 @@ public struct TrainingJob {
     public var folder: URL
     public var recording: RecordingOptions
     public var force: Bool
+    /// Steps between gradient checks during training (direction mode, in Double); nil for none.
+    public var checkEvery: Int?
 
     /// What happened: the trainer's summary and the run.json that was written.
     public struct Outcome: Sendable {
@@ -38,7 +40,8 @@ public struct TrainingJob {
     }
 
     public init(experiment: Experiment, folder: URL, recording: RecordingOptions = RecordingOptions(),
-                force: Bool = false) {
+                force: Bool = false, checkEvery: Int? = 250) {
+        self.checkEvery = checkEvery
         self.experiment = experiment
         self.folder = folder
         self.recording = recording
@@ -61,6 +64,17 @@ public struct TrainingJob {
         recorder.onFinding = hooks.finding
         let progress = ProgressObserver<Scalar>(hook: hooks.stepDidFinish)
         trainer.observers = [recorder, progress]
+        if let checkEvery {
+            let spec = try experiment.modelSpec(inputs: trainer.trainingData.features, outputs: trainer.trainingData.outputs)
+            var generator = RandomGenerator(seed: experiment.seed)
+            let twin: Sequential<Double> = spec.build(generator: &generator)
+            guard let loss: any Loss<Double> = makeLoss(named: trainer.loss.name) else {
+                throw ExperimentError(setting: "loss", message: "unknown '\(trainer.loss.name)'")
+            }
+            trainer.observers.append(try GradientCheckObserver<Scalar>(
+                folder: folder, every: checkEvery, burnIn: min(10, checkEvery), twin: twin, loss: loss,
+                seed: experiment.seed, finding: { [recorder] in recorder.add($0) }))
+        }
         hooks.willBegin?(trainer.totalSteps, recorder.stopHandle)
         let summary = trainer.run()
         if let error = recorder.writeError { throw error }

@@ -272,6 +272,9 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
         writeManifest()
     }
 
+    /// Writes a finding made by another observer (a gradient check), at once.
+    public func add(_ finding: FindingRow) { report([finding]) }
+
     /// Marks the run failed (an error outside training), keeping what was recorded.
     public func markFailed() {
         manifest.status = .failed

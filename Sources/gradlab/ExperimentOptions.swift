@@ -47,7 +47,7 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Built-in dataset: spirals, moons, circles, xor, checkerboard, blobs, sine, teacher.")
     var dataset: String?
     @Option(help: "Examples to generate for a built-in dataset.")
-    var samples: Int?
+    var examples: Int?
     @Option(help: "Noise of a built-in dataset.")
     var noise: Double?
     @Option(help: ArgumentHelp("A CSV file with a header row (instead of --dataset).", valueName: "file.csv"))
@@ -63,7 +63,7 @@ struct DataOptions: ParsableArguments {
 
     func apply(to config: inout ExperimentConfig) {
         if let dataset { config.dataset = dataset }
-        if let samples { config.samples = samples }
+        if let examples { config.examples = examples }
         if let noise { config.noise = noise }
         if let data { config.data = data }
         if let label { config.label = label }

@@ -33,6 +33,9 @@ struct Train: ParsableCommand {
     var recordEvery = 1
     @Option(name: .customLong("histograms-every"), help: "Record histograms every M steps (0: never).")
     var histogramsEvery = 100
+    @Option(name: .customLong("check-every"),
+            help: "Check gradients (direction mode, Double) after 10 steps and every N steps; 0 turns it off.")
+    var checkEvery = 250
     @Flag(help: "Replace an existing run folder.")
     var force = false
     @Flag(help: "No progress bar or findings while training; only the summary.")
@@ -40,6 +43,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard recordEvery > 0 else { throw ValidationError("--record-every must be a positive number of steps") }
+        guard checkEvery >= 0 else { throw ValidationError("--check-every must be ≥ 0 (0 turns checks off)") }
         guard histogramsEvery >= 0 else { throw ValidationError("--histograms-every must be ≥ 0 (0 turns them off)") }
     }
 
@@ -52,7 +56,7 @@ struct Train: ParsableCommand {
         let folder = URL(fileURLWithPath: out ?? defaultRunFolder(), isDirectory: true)
         let job = TrainingJob(experiment: experiment, folder: folder,
                               recording: RecordingOptions(recordEvery: recordEvery, histogramsEvery: histogramsEvery),
-                              force: force)
+                              force: force, checkEvery: checkEvery > 0 ? checkEvery : nil)
         var progress: ProgressReporter?
         var signalSource: DispatchSourceSignal?
         let hooks = TrainingJob.Hooks(

@@ -63,7 +63,7 @@ final class ExperimentConfigTests: XCTestCase {
             stop-on-nonfinite: false
             seed: 9
             dataset: moons
-            samples: 400
+            examples: 400
             noise: 0.2
             validation: 0.25
             standardize: false
@@ -145,7 +145,7 @@ final class ExperimentConfigTests: XCTestCase {
     func testExperimentTrainsEndToEndAndChecksModelAgainstData() throws {
         var config = ExperimentConfig()
         config.dataset = "xor"
-        config.samples = 200
+        config.examples = 200
         config.noise = 0.02
         config.steps = 300
         config.learningRate = 0.01

@@ -18,7 +18,7 @@ final class TrainCommandTests: XCTestCase {
         return zip(try table.texts("kind"), try table.texts("layer")).map { ($0, $1) }
     }
 
-    private let deep = ["--mlp", "2,32x10,3", "--dataset", "spirals", "--samples", "200", "--optimizer", "sgd",
+    private let deep = ["--mlp", "2,32x10,3", "--dataset", "spirals", "--examples", "200", "--optimizer", "sgd",
                         "--lr", "0.05", "--steps", "40", "--batch", "32", "--seed", "3", "--quiet"]
 
     func testDeepSigmoidWithClassicInitIsFlaggedVanishingAndItsReLUHeTwinIsNot() throws {

@@ -1,0 +1,89 @@
+import Backprop
+import Foundation
+import GradientCheck
+import RunFormat
+
+/// Gradient checks during training: once after a short burn-in and then every `every` steps, the current
+/// batch's gradients are checked in direction mode (two evaluations per parameter tensor, bisection to the
+/// bad entries when a direction fails) and appended, with their step, to gradcheck.csv.
+///
+/// The check runs on a Double twin of the model (same structure, the trained weights copied in), so it
+/// never disturbs training and runs in Double whatever the training precision. A `wrong` verdict becomes
+/// a finding.
+public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver {
+    public let every: Int
+    public let burnIn: Int
+    private let twin: Sequential<Double>
+    private let loss: any Loss<Double>
+    private let checker: GradientChecker
+    private let writer: CSVTableWriter<GradcheckRow>
+    private let finding: (FindingRow) -> Void
+    private weak var trainer: Trainer<Scalar>?
+    private var reportedWrong = false
+    /// Checks run so far.
+    public private(set) var checks = 0
+
+    /// - Parameters:
+    ///   - every: steps between checks; 250 keeps the cost near 1% of a step on the reference MLP (see the
+    ///     benchmark's `record` workload).
+    ///   - burnIn: the step of the first check, once the weights have left their initial values.
+    ///   - twin: a Double model of the trained model's structure.
+    ///   - finding: receives a finding for a `wrong` verdict (the recorder's `add`).
+    public init(folder: URL, every: Int = 250, burnIn: Int = 10, twin: Sequential<Double>, loss: any Loss<Double>,
+                seed: UInt64 = 0, finding: @escaping (FindingRow) -> Void) throws {
+        precondition(every > 0 && burnIn > 0, "every (\(every)) and burnIn (\(burnIn)) must be positive")
+        self.every = every
+        self.burnIn = burnIn
+        self.twin = twin
+        self.loss = loss
+        self.checker = GradientChecker(mode: .direction, seed: seed)
+        self.finding = finding
+        writer = try CSVTableWriter(url: folder.appendingPathComponent("gradcheck.csv"))
+    }
+
+    public func trainingWillBegin(_ trainer: Trainer<Scalar>) { self.trainer = trainer }
+
+    public func wantsDetails(atStep step: Int) -> Bool { step == burnIn || step % every == 0 }
+
+    public func stepDidComputeGradients(_ details: StepDetails<Scalar>) {
+        guard wantsDetails(atStep: details.step), let trainer, details.loss.isFinite else { return }
+        CheckTargets.copyValues(from: trainer.model, to: twin)
+        let inputs = Tensor<Double>(shape: details.inputs.shape)
+        for i in 0..<inputs.count { inputs[i] = Double(details.inputs[i]) }
+        let target: LossTarget<Double>
+        switch details.target {
+        case .classes(let labels): target = .classes(labels)
+        case .values(let values):
+            let copy = Tensor<Double>(shape: values.shape)
+            for i in 0..<copy.count { copy[i] = Double(values[i]) }
+            target = .values(copy)
+        }
+        let (problem, restore) = CheckTargets.model(twin, loss: loss, inputs: inputs, target: target)
+        let results = checker.check(problem)
+        restore()
+        checks += 1
+        for row in results.flatMap({ $0.rows(step: details.step) }) { writer.append(row) }
+        try? writer.flush()
+        let wrong = results.flatMap(\.entries).filter { $0.judgement.verdict == .wrong }
+        if let first = wrong.first(where: { $0.index != "direction" }) ?? wrong.first, !reportedWrong {
+            reportedWrong = true
+            finding(FindingRow(
+                step: details.step, layer: String(first.tensor.prefix { $0 != "." }), kind: "gradcheck", severity: "error",
+                value: first.judgement.relativeError, threshold: checker.tolerance.relative,
+                message: "the gradient check at step \(details.step) found \(first.tensor)[\(first.index)] wrong: analytic "
+                    + "\(first.judgement.analytic), numeric \(first.judgement.numeric); the backward pass of this layer "
+                    + "disagrees with its forward pass. Run `gradlab check` on the model to see every bad entry."))
+        }
+    }
+}
+
+extension TensorCheck {
+    /// The run format's rows for this tensor's entries.
+    public func rows(step: Int?) -> [GradcheckRow] {
+        entries.map { e in
+            GradcheckRow(step: step, parameter: name, index: e.index, analytic: e.judgement.analytic,
+                         numeric: e.judgement.numeric, absoluteError: e.judgement.absoluteError,
+                         relativeError: e.judgement.relativeError, verdict: e.judgement.verdict.rawValue)
+        }
+    }
+}

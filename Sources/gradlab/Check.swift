@@ -1,0 +1,82 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import GradientCheck
+import RunFormat
+
+/// `gradlab check`: finite differences against the backward pass of a model and its loss.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a model's gradients against finite differences, per parameter tensor.",
+        discussion: """
+            The model and data come from the same flags (or config file) as `train`; the weights are the \
+            seeded initial ones, or a checkpoint given with --weights (e.g. RUN/model.safetensors). The \
+            check runs in Double on the first --batch training examples, in training mode with dropout \
+            masks frozen. Verdicts: ok; kink (a ReLU-like kink between θ−h and θ+h, analytic value inside \
+            the one-sided slopes: not a bug); imprecise (outside the tolerance but within the finite \
+            difference's own predicted error: not evidence of a bug); wrong. Exit status 0 when nothing is \
+            wrong, 1 when something is, 2 for a usage or input error.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A YAML or JSON config file.", valueName: "config"))
+    var configFile: String?
+    @OptionGroup(title: "Model") var model: ModelOptions
+    @OptionGroup(title: "Data") var data: DataOptions
+    @Option(help: ArgumentHelp("Load weights from a safetensors checkpoint.", valueName: "file.safetensors"))
+    var weights: String?
+    @Option(help: "Examples in the checked batch.") var batch = 8
+    @Option(help: "full (every entry), sample (--samples per tensor) or direction (one random direction per tensor).")
+    var mode = "full"
+    @Option(help: "Entries per tensor in sample mode.") var samples = 16
+    @Option(help: "Finite-difference step, relative to max(1, |θ|) (torch's default).") var eps = 1e-6
+    @Option(help: "Absolute tolerance (torch's atol).") var atol = 1e-5
+    @Option(help: "Relative tolerance (torch's rtol).") var rtol = 1e-3
+    @Option(help: "Seed of weights, data, samples and directions (default 0).") var seed: UInt64?
+    @Flag(help: "Also measure the error against the step, 1e-1 to 1e-12, for the worst entries.") var sweep = false
+    @Flag(help: "Print JSON instead of the table.") var json = false
+    @Option(help: ArgumentHelp("Folder for gradcheck.csv (and gradcheck-sweep.csv).", valueName: "folder"))
+    var out: String?
+
+    func validate() throws {
+        guard ["full", "sample", "direction"].contains(mode) else {
+            throw ValidationError("--mode takes full, sample or direction, got '\(mode)'")
+        }
+        guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard samples > 0 else { throw ValidationError("--samples must be positive") }
+        guard eps > 0, atol >= 0, rtol >= 0 else { throw ValidationError("--eps must be positive, --atol and --rtol ≥ 0") }
+    }
+
+    func run() throws {
+        let experiment = try makeExperiment(configFile: configFile, seed: seed) { config in
+            model.apply(to: &config)
+            data.apply(to: &config)
+        }
+        let checkMode: CheckMode = switch mode {
+        case "sample": .sample(count: samples)
+        case "direction": .direction
+        default: .full
+        }
+        let job = GradientCheckJob(
+            experiment: experiment, batch: batch,
+            checker: GradientChecker(mode: checkMode, tolerance: Tolerance(step: eps, absolute: atol, relative: rtol),
+                                     seed: experiment.seed),
+            weights: weights.map { URL(fileURLWithPath: $0) }, sweep: sweep)
+        let report: GradientCheckJob.Report
+        do {
+            report = try job.run()
+            if let out { try report.write(to: URL(fileURLWithPath: out, isDirectory: true)) }
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            throw UserError(message: "\(error)")
+        }
+        if json {
+            print(String(decoding: try report.json(), as: UTF8.self))
+        } else {
+            print(report.table)
+            if let out { print("Entries: \(URL(fileURLWithPath: out).appendingPathComponent("gradcheck.csv").path)") }
+        }
+        if report.hasWrong { throw ExitCode(1) }
+    }
+}
