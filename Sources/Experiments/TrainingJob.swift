@@ -40,7 +40,7 @@ public struct TrainingJob {
     }
 
     public init(experiment: Experiment, folder: URL, recording: RecordingOptions = RecordingOptions(),
-                force: Bool = false, checkEvery: Int? = 250) {
+                force: Bool = false, checkEvery: Int? = 1000) {
         self.checkEvery = checkEvery
         self.experiment = experiment
         self.folder = folder

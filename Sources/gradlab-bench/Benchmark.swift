@@ -162,7 +162,7 @@ struct GradLabBench: ParsableCommand {
     /// Training with the run recorder (every step, histograms every 100) against the same training with no
     /// observer: whole runs of `steps` steps, alternated for three rounds, medians compared.
     func recordingOverhead() throws {
-        func run(recording: Bool) throws -> Double {
+        func run(recording: Bool, checking: Bool = false) throws -> Double {
             var generator = RandomGenerator(seed: seed)
             let data: Dataset<Float> = SyntheticData.blobs(count: 4096, centers: 10, features: 64, spread: 3,
                                                            generator: &generator)
@@ -186,20 +186,32 @@ struct GradLabBench: ParsableCommand {
                                                 optimizer: ["name": "sgd"]),
                     options: RecordingOptions(recordEvery: 1, histogramsEvery: 100))
                 trainer.observers = [recorder]
+                if checking {
+                    var twinGenerator = RandomGenerator(seed: seed)
+                    let twin = Sequential<Double>.multilayerPerceptron(
+                        sizes: [64] + Array(repeating: 128, count: 8) + [10], activation: .tanh,
+                        initializer: .xavierUniform(), generator: &twinGenerator)
+                    trainer.observers.append(try GradientCheckObserver<Float>(
+                        folder: folder, every: 1000, burnIn: 10, twin: twin, loss: SoftmaxCrossEntropy<Double>(),
+                        finding: { recorder.add($0) }))
+                }
             }
             return trainer.run().seconds
         }
         _ = try run(recording: false)
-        var plain: [Double] = [], recorded: [Double] = []
+        var plain: [Double] = [], recorded: [Double] = [], checked: [Double] = []
         for _ in 0..<3 {
             plain.append(try run(recording: false))
             recorded.append(try run(recording: true))
+            checked.append(try run(recording: true, checking: true))
         }
-        let p = plain.sorted()[1], r = recorded.sorted()[1]
+        let p = plain.sorted()[1], r = recorded.sorted()[1], c = checked.sorted()[1]
         print(String(format: "recording overhead, SGD Float 64-128x8-10 tanh, %d steps: plain %.3f s, recorded %.3f s "
                      + "(every step, histograms every 100): ratio %.3f (target 1.05); plain rounds %@, recorded %@",
                      steps, p, r, r / p, plain.map { String(format: "%.3f", $0) }.joined(separator: " "),
                      recorded.map { String(format: "%.3f", $0) }.joined(separator: " ")))
+        print(String(format: "  with gradient checks after 10 and every 1000 steps (direction mode, 16 examples, Double twin): %.3f s, ratio %.3f to "
+                     + "plain, %.3f to recording alone", c, c / p, c / r))
     }
 
     func sgemmRate(m: Int, n: Int, k: Int) -> (milliseconds: Double, gflops: Double) {

@@ -35,7 +35,7 @@ struct Train: ParsableCommand {
     var histogramsEvery = 100
     @Option(name: .customLong("check-every"),
             help: "Check gradients (direction mode, Double) after 10 steps and every N steps; 0 turns it off.")
-    var checkEvery = 250
+    var checkEvery = 1000
     @Flag(help: "Replace an existing run folder.")
     var force = false
     @Flag(help: "No progress bar or findings while training; only the summary.")
