@@ -76,6 +76,8 @@ public enum CheckTargets {
 
     /// Copies parameter values and buffers between two models of the same structure (a Float model
     /// into its Double twin), by position: `state_dict` order.
+    @_specialize(where Source == Float, Destination == Double)
+    @_specialize(where Source == Double, Destination == Double)
     public static func copyValues<Source: TensorScalar, Destination: TensorScalar>(
         from source: Sequential<Source>, to destination: Sequential<Destination>
     ) {
@@ -85,7 +87,11 @@ public enum CheckTargets {
                      && source.buffers.count == destination.buffers.count, "the models differ in structure")
         for (s, d) in pairs {
             precondition(s.shape == d.shape, "shapes differ: \(s.shape) and \(d.shape)")
-            for i in 0..<s.count { d[i] = Destination(Double(s[i])) }
+            s.withUnsafeBufferPointer { from in
+                d.withUnsafeMutableBufferPointer { to in
+                    for i in from.indices { to[i] = Destination(Double(from[i])) }
+                }
+            }
         }
     }
 

@@ -137,17 +137,18 @@ public struct GradientChecker: Sendable {
                         evaluations: inout Int) -> [CheckedEntry] {
         let x = problem.tensors[t], gradient = problem.analytic[t]
         let v = (0..<x.count).map { _ in generator.nextNormal() }
-        let scale = x.scalars.map(abs).max() ?? 0
+        let scale = x.scalars.reduce(0) { max($0, abs($1)) }
         let h = step(for: scale)
         /// The judgement along v restricted to `indices`.
+        let saved = x.scalars
+        let claimed = gradient.scalars
         func along(_ indices: [Int]) -> EntryJudgement {
-            let original = indices.map { x[$0] }
             func at(_ offset: Double) -> Double {
-                for (k, i) in indices.enumerated() { x[i] = original[k] + offset * v[i] }
-                defer { for (k, i) in indices.enumerated() { x[i] = original[k] } }
+                x.withUnsafeMutableBufferPointer { p in for i in indices { p[i] = saved[i] + offset * v[i] } }
+                defer { x.withUnsafeMutableBufferPointer { p in for i in indices { p[i] = saved[i] } } }
                 return problem.evaluate()
             }
-            let analytic = indices.reduce(0.0) { $0 + gradient[$1] * v[$1] }
+            let analytic = indices.reduce(0.0) { $0 + claimed[$1] * v[$1] }
             let plus = at(h), minus = at(-h)
             evaluations += 2
             var extra = 0

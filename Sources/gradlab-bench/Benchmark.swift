@@ -160,9 +160,10 @@ struct GradLabBench: ParsableCommand {
     }
 
     /// Training with the run recorder (every step, histograms every 100) against the same training with no
-    /// observer: whole runs of `steps` steps, alternated for three rounds, medians compared.
+    /// observer: whole runs of `steps` steps, alternated for five rounds, medians compared (and minima, the
+    /// least disturbed rounds).
     func recordingOverhead() throws {
-        func run(recording: Bool, checking: Bool = false) throws -> Double {
+        func run(recording: Bool, checking: Bool = false, every: Int = 1) throws -> Double {
             var generator = RandomGenerator(seed: seed)
             let data: Dataset<Float> = SyntheticData.blobs(count: 4096, centers: 10, features: 64, spread: 3,
                                                            generator: &generator)
@@ -184,7 +185,7 @@ struct GradLabBench: ParsableCommand {
                                                 dataset: .init(name: "blobs", trainingExamples: 4096,
                                                                validationExamples: 0, features: 64, outputs: 10),
                                                 optimizer: ["name": "sgd"]),
-                    options: RecordingOptions(recordEvery: 1, histogramsEvery: 100))
+                    options: RecordingOptions(recordEvery: every, histogramsEvery: 100))
                 trainer.observers = [recorder]
                 if checking {
                     var twinGenerator = RandomGenerator(seed: seed)
@@ -199,19 +200,24 @@ struct GradLabBench: ParsableCommand {
             return trainer.run().seconds
         }
         _ = try run(recording: false)
-        var plain: [Double] = [], recorded: [Double] = [], checked: [Double] = []
-        for _ in 0..<3 {
+        var plain: [Double] = [], recorded: [Double] = [], checked: [Double] = [], sparse: [Double] = []
+        for _ in 0..<5 {
             plain.append(try run(recording: false))
             recorded.append(try run(recording: true))
             checked.append(try run(recording: true, checking: true))
+            sparse.append(try run(recording: true, every: 10))
         }
-        let p = plain.sorted()[1], r = recorded.sorted()[1], c = checked.sorted()[1]
+        let p = plain.sorted()[2], r = recorded.sorted()[2], c = checked.sorted()[2], e = sparse.sorted()[2]
         print(String(format: "recording overhead, SGD Float 64-128x8-10 tanh, %d steps: plain %.3f s, recorded %.3f s "
                      + "(every step, histograms every 100): ratio %.3f (target 1.05); plain rounds %@, recorded %@",
                      steps, p, r, r / p, plain.map { String(format: "%.3f", $0) }.joined(separator: " "),
                      recorded.map { String(format: "%.3f", $0) }.joined(separator: " ")))
         print(String(format: "  with gradient checks after 10 and every 1000 steps (direction mode, 16 examples, Double twin): %.3f s, ratio %.3f to "
                      + "plain, %.3f to recording alone", c, c / p, c / r))
+        print(String(format: "  recording every 10th step (histograms every 100): %.3f s, ratio %.3f", e, e / p))
+        print(String(format: "  minima over the rounds: plain %.3f s, recorded %.3f (ratio %.3f), with checks %.3f (%.3f), "
+                     + "every 10th %.3f (%.3f)", plain.min()!, recorded.min()!, recorded.min()! / plain.min()!,
+                     checked.min()!, checked.min()! / plain.min()!, sparse.min()!, sparse.min()! / plain.min()!))
     }
 
     func sgemmRate(m: Int, n: Int, k: Int) -> (milliseconds: Double, gflops: Double) {
