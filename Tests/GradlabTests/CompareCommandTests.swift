@@ -1,0 +1,82 @@
+import Foundation
+import RunFormat
+import XCTest
+
+/// `gradlab compare` end to end: a 2 × 2 sweep, resuming after a kill, and shards that merge.
+final class CompareCommandTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("gradlab-compare-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    private let grid = ["--activation", "sigmoid,relu", "--init", "classic,he-normal", "--depth", "8", "--width", "16",
+                        "--optimizer", "sgd", "--lr", "0.1", "--examples", "200", "--batch", "32", "--seed", "5"]
+
+    private func summary(_ out: URL) throws -> [[String]] {
+        let table = try CSVTable(url: out.appendingPathComponent("summary.csv"))
+        return try table.rows.map { row in
+            try ["run", "status", "steps", "final_loss", "val_loss", "findings"].map { row[try table.column($0)] }
+        }
+    }
+
+    func testATwoByTwoSweepRanksAndExplains() throws {
+        let out = folder.appendingPathComponent("sweep")
+        let result = try CommandRunner.run(["compare"] + grid + ["--steps", "40", "--out", out.path, "--jobs", "2"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        let rows = try summary(out)
+        XCTAssertEqual(Set(rows.map { $0[0] }), ["sigmoid-classic", "sigmoid-he-normal", "relu-classic", "relu-he-normal"])
+        XCTAssertTrue(rows.allSatisfy { $0[1] == "completed" && $0[2] == "40" }, "\(rows)")
+        let sigmoid = rows.first { $0[0] == "sigmoid-classic" }!
+        XCTAssertTrue(sigmoid[5].contains("vanishing"), "\(sigmoid)")
+        XCTAssertFalse(rows.first { $0[0] == "relu-he-normal" }![5].contains("vanishing"))
+        XCTAssertTrue(result.output.contains("activation=sigmoid + init=classic: vanishing from step"), result.output)
+        XCTAssertTrue(result.errors.contains("sigmoid-classic: completed after 40 steps"), "one line per finished run")
+    }
+
+    func testAKilledSweepResumes() throws {
+        let out = folder.appendingPathComponent("resumed")
+        let arguments = ["compare"] + grid + ["--steps", "1500", "--out", out.path, "--jobs", "1"]
+        let process = try CommandRunner.start(arguments, log: folder.appendingPathComponent("compare.log"))
+        let runs = out.appendingPathComponent("runs")
+        // Kill once the first run is done and the second has started.
+        let killedMidway = CommandRunner.wait(seconds: 120) {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []
+            let done = names.filter { (try? RunManifest.read(from: runs.appendingPathComponent($0)))?.status == .completed }
+            return done.count >= 1 && names.count >= 2
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertTrue(killedMidway)
+        let before = try FileManager.default.contentsOfDirectory(atPath: runs.path).sorted()
+        let completed = before.filter { (try? RunManifest.read(from: runs.appendingPathComponent($0)))?.status == .completed }
+        let stamps = try completed.map { try Data(contentsOf: runs.appendingPathComponent($0).appendingPathComponent("run.json")) }
+
+        let again = try CommandRunner.run(arguments)
+        XCTAssertEqual(again.status, 0, again.errors)
+        for name in completed {
+            XCTAssertTrue(again.errors.contains("\(name): already completed, skipped"), again.errors)
+        }
+        XCTAssertEqual(try completed.map { try Data(contentsOf: runs.appendingPathComponent($0).appendingPathComponent("run.json")) },
+                       stamps, "finished runs are not touched")
+        XCTAssertTrue(try summary(out).allSatisfy { $0[1] == "completed" && $0[2] == "1500" })
+    }
+
+    func testTwoShardsMergeIntoTheSameSummaryAsOneRun() throws {
+        let whole = folder.appendingPathComponent("whole"), sharded = folder.appendingPathComponent("sharded")
+        XCTAssertEqual(try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", whole.path]).status, 0)
+        let first = try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", sharded.path, "--shard", "1/2"])
+        XCTAssertEqual(first.status, 0, first.errors)
+        XCTAssertTrue(first.output.contains("Not run yet (2)"), first.output)
+        XCTAssertEqual(try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", sharded.path, "--shard", "2/2"]).status, 0)
+        let merged = try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", sharded.path, "--merge"])
+        XCTAssertEqual(merged.status, 0, merged.errors)
+        XCTAssertFalse(merged.output.contains("Not run yet"))
+        XCTAssertEqual(try summary(sharded), try summary(whole), "same data, batches and seed: the same results")
+        let badShard = try CommandRunner.run(["compare"] + grid + ["--shard", "3/2"])
+        XCTAssertEqual(badShard.status, 2)
+    }
+}
