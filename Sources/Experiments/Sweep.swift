@@ -26,8 +26,15 @@ public struct Sweep: Sendable, Equatable {
         }
     }
 
-    /// One point of the grid.
+    /// One point of the grid (or one of a fixed list of runs, as the demo's).
     public struct Configuration: Sendable, Equatable {
+        public init(index: Int, name: String, assignments: [Axis.Assignment], config: ExperimentConfig) {
+            self.index = index
+            self.name = name
+            self.assignments = assignments
+            self.config = config
+        }
+
         /// Position in the whole grid (shards take every n-th).
         public var index: Int
         /// The folder name: the values, joined (`relu-adam`).
@@ -142,6 +149,10 @@ public struct Sweep: Sendable, Equatable {
 extension Sweep.Axis {
     /// One setting of one configuration: `activation=relu`.
     public struct Assignment: Sendable, Equatable, CustomStringConvertible {
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
         public var key: String
         public var value: String
         public var description: String { "\(key)=\(value)" }

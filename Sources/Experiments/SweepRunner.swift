@@ -12,20 +12,31 @@ import TrainingDiagnostics
 ///   step, then builds the comparison from all runs present.
 /// - Parallel jobs each train one configuration; OpenBLAS is held to one thread per job meanwhile.
 public struct SweepRunner: Sendable {
-    public var sweep: Sweep
+    /// Every configuration of the sweep (a shard runs its part of them).
+    public var configurations: [Sweep.Configuration]
     public var folder: URL
     public var jobs: Int
     public var shard: (index: Int, count: Int)?
     public var recording: RecordingOptions
+    /// Steps between gradient checks during each run; nil for none.
+    public var checkEvery: Int?
 
-    public init(sweep: Sweep, folder: URL, jobs: Int, shard: (index: Int, count: Int)? = nil,
-                recording: RecordingOptions = RecordingOptions(histogramsEvery: 100)) {
+    public init(configurations: [Sweep.Configuration], folder: URL, jobs: Int, shard: (index: Int, count: Int)? = nil,
+                recording: RecordingOptions = RecordingOptions(histogramsEvery: 100), checkEvery: Int? = 1000) {
         precondition(jobs > 0, "jobs must be positive, got \(jobs)")
-        self.sweep = sweep
+        self.configurations = configurations
         self.folder = folder
         self.jobs = jobs
         self.shard = shard
         self.recording = recording
+        self.checkEvery = checkEvery
+    }
+
+    /// The runner of every configuration of `sweep`.
+    public init(sweep: Sweep, folder: URL, jobs: Int, shard: (index: Int, count: Int)? = nil,
+                recording: RecordingOptions = RecordingOptions(histogramsEvery: 100)) throws {
+        self.init(configurations: try sweep.configurations(), folder: folder, jobs: jobs, shard: shard,
+                  recording: recording)
     }
 
     /// What became of one configuration.
@@ -46,15 +57,14 @@ public struct SweepRunner: Sendable {
     }
 
     /// The configurations this shard is responsible for.
-    public func assigned() throws -> [Sweep.Configuration] {
-        let all = try sweep.configurations()
-        guard let shard else { return all }
-        return all.filter { $0.index % shard.count == shard.index - 1 }
+    public func assigned() -> [Sweep.Configuration] {
+        guard let shard else { return configurations }
+        return configurations.filter { $0.index % shard.count == shard.index - 1 }
     }
 
     /// Checks every configuration before anything runs: a bad value fails the sweep at once.
     public func validate() throws {
-        for configuration in try sweep.configurations() { _ = try Experiment(configuration.config) }
+        for configuration in configurations { _ = try Experiment(configuration.config) }
     }
 
     /// Runs what is assigned and not yet done. `finished` is called (on one thread at a time) as each
@@ -62,7 +72,7 @@ public struct SweepRunner: Sendable {
     public func run(stopper: ((@escaping @Sendable () -> Void) -> Void)? = nil,
                     finished: @escaping (Outcome, _ done: Int, _ total: Int) -> Void) throws -> [Outcome] {
         try validate()
-        let work = try assigned()
+        let work = assigned()
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("runs"),
                                                 withIntermediateDirectories: true)
         let state = SweepState(count: work.count)
@@ -90,7 +100,8 @@ public struct SweepRunner: Sendable {
         }
         do {
             let experiment = try Experiment(configuration.config)
-            let job = TrainingJob(experiment: experiment, folder: target, recording: recording, force: true)
+            let job = TrainingJob(experiment: experiment, folder: target, recording: recording, force: true,
+                                  checkEvery: checkEvery)
             let outcome = try job.run(hooks: .init(willBegin: { _, stop in state.register(stop) }))
             return Outcome(configuration: configuration, kind: .ran, folder: target, manifest: outcome.manifest)
         } catch {

@@ -107,11 +107,13 @@ struct Compare: ParsableCommand {
     func run() throws {
         let sweep = try makeSweep()
         let folder = URL(fileURLWithPath: out, isDirectory: true)
-        let runner = SweepRunner(sweep: sweep, folder: folder, jobs: jobs, shard: try shard.map(parseShard),
-                                 recording: .init(recordEvery: recordEvery, histogramsEvery: 100))
         let configurations: [Sweep.Configuration]
+        let runner: SweepRunner
         do {
             configurations = try sweep.configurations()
+            runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
+                                 shard: try shard.map(parseShard),
+                                 recording: .init(recordEvery: recordEvery, histogramsEvery: 100))
             try runner.validate()
         } catch let error as ConfigError {
             throw UserError(message: error.description)
@@ -119,7 +121,7 @@ struct Compare: ParsableCommand {
             throw UserError(message: error.description)
         }
         if !merge {
-            let assigned = try runner.assigned()
+            let assigned = runner.assigned()
             let progress = ProgressReporter(total: assigned.count, label: "compare")
             FileHandle.standardError.write(Data(("compare: \(assigned.count) of \(configurations.count) configurations"
                 + " here, \(min(jobs, max(assigned.count, 1))) at a time, into \(folder.path)\n").utf8))

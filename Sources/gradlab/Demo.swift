@@ -2,61 +2,107 @@ import ArgumentParser
 import Backprop
 import Experiments
 import Foundation
-import Reports
+import GradientCheck
+import RunFormat
 
-/// `gradlab demo`: the main job. For now, the gradient flow of a deep sigmoid network against its ReLU
-/// twin, before training, as a table and a figure.
+/// `gradlab demo`: the main job. The canonical pictures of gradient health on built-in data, in one report.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show vanishing gradients: a deep sigmoid MLP against ReLU with He initialisation.",
+        abstract: "Reproduce the canonical pictures: vanishing and exploding gradients, optimizers, a gradient check.",
         discussion: """
-            Builds two MLPs of 16 → 10 hidden layers of 64 → 4 from the same seed, one with sigmoid and \
-            the classic U[±1/√fan_in] initialisation (Glorot & Bengio 2010), one with ReLU and He-normal \
-            (He et al. 2015), runs one forward and backward pass on the same batch, and prints each Linear \
-            layer's weight-gradient norm. The figure gradient-flow.png (with its .gp script and data) goes \
-            into --out.
+            (a) a deep sigmoid MLP with the classic initialisation vanishes, ReLU with He initialisation does not \
+            (Glorot & Bengio 2010; He et al. 2015); (b) too high a learning rate explodes, clipping the gradient \
+            norm tames it (Pascanu et al. 2013); (c) SGD, momentum, RMSprop and Adam on one model; (d) that \
+            model's gradient check. Everything runs on the spirals dataset with one seed, into --out: the runs \
+            (OUT/runs), the gradient check (OUT/gradcheck) and the report (OUT/index.html). About half a minute \
+            on 2 cores in a release build.
             """
     )
 
-    @Option(name: .long, help: "Folder for the figure, its data and its gnuplot script.")
+    @Option(help: ArgumentHelp("Folder for the runs and the report.", valueName: "folder"))
     var out: String = "out/demo"
-
-    @Option(name: .long, help: "Seed for weights and data.")
+    @Option(help: "Seed of data, weights and batches.")
     var seed: UInt64 = 7
+    @Option(help: "Runs trained at once (default: the number of cores).")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: ArgumentHelp("Scale every run's step budget (0.1 for a quick look).", valueName: "factor"))
+    var scale = 1.0
+
+    func validate() throws {
+        guard jobs > 0 else { throw ValidationError("--jobs must be at least 1") }
+        guard scale > 0 && scale <= 10 else { throw ValidationError("--scale must be in (0, 10]") }
+    }
 
     func run() throws {
-        let sizes = [16] + Array(repeating: 64, count: 10) + [4]
-        let snapshots = [
-            GradientFlowSnapshot.measure(label: "sigmoid, classic init", sizes: sizes, activation: .sigmoid,
-                                         initializer: .classic, seed: seed),
-            GradientFlowSnapshot.measure(label: "relu, he-normal init", sizes: sizes, activation: .relu,
-                                         initializer: .heNormal(), seed: seed),
-        ]
-        print("Weight-gradient norm per Linear layer, one backward pass, MLP \(sizes.map(String.init).joined(separator: ",")):")
-        print("layer".padding(toLength: 12, withPad: " ", startingAt: 0)
-              + snapshots.map { $0.label.padding(toLength: 24, withPad: " ", startingAt: 0) }.joined())
-        for i in snapshots[0].layers.indices {
-            let row = snapshots.map { String(format: "%-24.3e", $0.layers[i].statistics.norm) }.joined()
-            print(snapshots[0].layers[i].parameter.padding(toLength: 12, withPad: " ", startingAt: 0) + row)
-        }
-        for s in snapshots {
-            print(String(format: "%@: first/last layer gradient ratio %.2e", s.label, s.depthRatio))
-        }
-        let figure = GradientFlowFigure(
-            name: "gradient-flow", title: "Gradient norm by depth before training",
-            series: snapshots.map { .init(label: $0.label, norms: $0.layers.map(\.statistics.norm)) })
+        let clock = ContinuousClock()
+        let start = clock.now
         let folder = URL(fileURLWithPath: out, isDirectory: true)
+        let scenarios = DemoScenarios.scenarios(seed: seed, scale: scale)
+        let configurations = scenarios.flatMap(\.runs)
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            // A fresh demo every time: earlier runs of the same names are replaced (run folders only).
+            for run in configurations {
+                let runFolder = folder.appendingPathComponent("runs").appendingPathComponent(run.name)
+                if FileManager.default.fileExists(atPath: runFolder.appendingPathComponent("run.json").path) {
+                    try FileManager.default.removeItem(at: runFolder)
+                }
+            }
         } catch {
-            throw UserError(message: "cannot write the figure to \(folder.path): \(error.localizedDescription); "
-                            + "choose another folder with --out")
+            throw UserError(message: "cannot write to \(folder.path): \(error.localizedDescription); choose another "
+                            + "folder with --out")
         }
+        let runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
+                                 recording: .init(recordEvery: 1, histogramsEvery: 50), checkEvery: 1000)
+        let progress = ProgressReporter(total: configurations.count, label: "demo")
         do {
-            let image = try figure.render(into: folder)
-            print("Figure: \(image.path)")
-        } catch let error as GnuplotError {
+            _ = try runner.run { outcome, done, _ in
+                let m = outcome.manifest
+                progress.message("\(outcome.configuration.name): \(m?.effectiveStatus.rawValue ?? "failed") after "
+                                 + "\(m?.stepsCompleted ?? 0) steps" + (outcome.error.map { ": \($0)" } ?? ""))
+                progress.update(done, detail: "")
+            }
+        } catch let error as RunFolderError {
             throw UserError(message: error.description)
         }
+        progress.finish()
+
+        var verdicts: [String: Verdict] = [:]
+        for run in configurations {
+            verdicts[run.name] = try Verdict(folder: runner.runFolder(run), name: run.name,
+                                             settings: run.assignments.map(\.description).joined(separator: ", "),
+                                             targetLoss: 0.5)
+        }
+        var expectations: [(String, Bool)] = []
+        func has(_ name: String, _ kinds: Set<String>) -> Bool { !(verdicts[name]?.findings ?? []).filter(kinds.contains).isEmpty }
+        expectations.append(("(a) sigmoid/classic is flagged vanishing", has("a-sigmoid-classic", ["vanishing"])))
+        expectations.append(("(a) ReLU/He is not flagged vanishing", !has("a-relu-he", ["vanishing"])))
+        expectations.append(("(b) without clipping: exploding or non-finite", has("b-lr2-no-clipping", ["exploding", "nonfinite"])))
+        expectations.append(("(b) with clipping: neither", !has("b-lr2-clip-norm-1", ["exploding", "nonfinite"])))
+
+        let check = try GradientCheckJob(
+            experiment: Experiment(DemoScenarios.checked(seed: seed)), batch: 8,
+            checker: GradientChecker(mode: .full, seed: seed), sweep: true).run()
+        let checkFolder = folder.appendingPathComponent("gradcheck")
+        do { try check.write(to: checkFolder) } catch let error as RunFolderError {
+            throw UserError(message: error.description)
+        }
+        expectations.append(("(d) the gradient check finds nothing wrong", !check.hasWrong))
+
+        for scenario in scenarios {
+            print("\n(\(scenario.id)) \(scenario.title)")
+            print(scenario.explanation)
+            print(Verdict.table(Verdict.ranked(scenario.runs.compactMap { verdicts[$0.name] })))
+        }
+        print("\n(d) Gradient check of (c)'s model")
+        print(check.table)
+        let all = Verdict.ranked(Array(verdicts.values))
+        try? Verdict.write(all, to: folder.appendingPathComponent("summary.csv"))
+        print("\nExpected outcomes:")
+        for (text, holds) in expectations { print("  \(holds ? "✓" : "✗ NOT") \(text)") }
+        let elapsed = clock.now - start
+        print(String(format: "\nDemo finished in %.1f s. Runs: %@/runs; summary: %@/summary.csv",
+                     Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                     folder.path, folder.path))
     }
 }
