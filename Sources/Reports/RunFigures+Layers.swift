@@ -39,18 +39,15 @@ extension RunFigures {
     /// colour log10 of the quantity (`NaN`, not drawn, where it is zero or not finite).
     func heatmapData(_ quantity: HeatmapQuantity) -> (data: String, values: [Double], steps: [Int]) {
         let tensors = weightTensors
-        var byTensor: [String: [Int: Double]] = [:]
         var allSteps = Set<Int>()
-        for row in run.gradients {
-            byTensor[row.parameter, default: [:]][row.step] = row[keyPath: quantity.keyPath]
-            allSteps.insert(row.step)
-        }
+        for tensor in tensors { for row in gradientsByTensor[tensor] ?? [] { allSteps.insert(row.step) } }
         let sorted = allSteps.sorted()
         let steps = PlotText.thinned(sorted.count, limit: maximumColumns).map { sorted[$0] }
         var values: [Double] = []
         var text = "# step tensor_index log10_value (one scan line per tensor: \(tensors.joined(separator: " ")))\n"
         for (y, tensor) in tensors.enumerated() {
-            let row = byTensor[tensor] ?? [:]
+            var row: [Int: Double] = [:]
+            for r in gradientsByTensor[tensor] ?? [] { row[r.step] = r[keyPath: quantity.keyPath] }
             for step in steps {
                 let v = row[step].map { $0 > 0 && $0.isFinite ? log10($0) : .nan } ?? .nan
                 if v.isFinite { values.append(v) }
@@ -101,7 +98,7 @@ extension RunFigures {
 
     /// The recorded steps the gradient-flow bars show: first, middle and last.
     var flowSteps: [Int] {
-        let steps = orderedUnique(run.gradients.map { "\($0.step)" }).compactMap(Int.init)
+        let steps = Array(Set(run.gradients.map(\.step))).sorted()
         guard let first = steps.first, let last = steps.last else { return [] }
         return Array(Set([first, steps[steps.count / 2], last])).sorted()
     }
@@ -111,7 +108,9 @@ extension RunFigures {
         let tensors = weightTensors
         var lookup: [String: GradientRow] = [:]
         let wanted = Set(steps)
-        for row in run.gradients where wanted.contains(row.step) { lookup["\(row.step) \(row.parameter)"] = row }
+        for tensor in tensors {
+            for row in gradientsByTensor[tensor] ?? [] where wanted.contains(row.step) { lookup["\(row.step) \(tensor)"] = row }
+        }
         var values: [Double] = []
         let blocks = steps.map { step in
             "# step \(step): tensor_index grad_norm grad_max_abs\n" + tensors.enumerated().map { i, tensor in
@@ -133,7 +132,7 @@ extension RunFigures {
             set xtics (\(tensors.enumerated().map { "\(PlotText.quoted($0.element)) \($0.offset + 1)" }.joined(separator: ", "))) rotate by -45 font ',8' noenhanced
             set grid ytics lc rgb '#dddddd'
             set style fill solid 0.85 noborder
-            set key top right font ',8'
+            set key top left font ',8'
 
             """
         for (k, title) in titles.enumerated() {

@@ -6,14 +6,27 @@ import RunFormat
 /// A figure whose records are absent (no gradients.csv, no gradient check) is left out. Findings are
 /// numbered `F1`, `F2`… in the order of `run.findings` and marked on the figures that show them.
 public struct RunFigures {
-    public var run: RunData
+    public let run: RunData
     /// Longest series drawn per line; longer ones are thinned evenly for drawing.
     public var maximumPoints = 2000
     /// Most step columns in a heatmap.
     public var maximumColumns = 600
+    /// The weight tensors in model order: parameters named `*weight`, or every parameter when none is.
+    let weightTensors: [String]
+    /// The rows of gradients.csv grouped by parameter, in step order.
+    let gradientsByTensor: [String: [GradientRow]]
 
     public init(run: RunData) {
         self.run = run
+        var groups: [String: [GradientRow]] = [:]
+        var order: [String] = []
+        for row in run.gradients {
+            if groups[row.parameter] == nil { order.append(row.parameter) }
+            groups[row.parameter, default: []].append(row)
+        }
+        gradientsByTensor = groups
+        let weights = order.filter { $0.hasSuffix("weight") }
+        weightTensors = weights.isEmpty ? order : weights
     }
 
     /// Every figure the run's records allow, in reading order.
@@ -179,20 +192,11 @@ public struct RunFigures {
         }.joined(separator: ", \\\n     ")
     }
 
-    /// The weight tensors in model order: parameters named `*weight`, or every parameter when none is.
-    var weightTensors: [String] {
-        let all = orderedUnique(run.gradients.map(\.parameter))
-        let weights = all.filter { $0.hasSuffix("weight") }
-        return weights.isEmpty ? all : weights
-    }
-
     /// For each weight tensor, `(step, value)` thinned for drawing.
     func weightSeries(_ value: KeyPath<GradientRow, Double>) -> [(name: String, points: [(Int, Double)])] {
-        var byTensor: [String: [(Int, Double)]] = [:]
-        for row in run.gradients { byTensor[row.parameter, default: []].append((row.step, row[keyPath: value])) }
-        return weightTensors.map { name in
-            let points = byTensor[name] ?? []
-            return (name, PlotText.thinned(points.count, limit: maximumPoints).map { points[$0] })
+        weightTensors.map { name in
+            let rows = gradientsByTensor[name] ?? []
+            return (name, PlotText.thinned(rows.count, limit: maximumPoints).map { (rows[$0].step, rows[$0][keyPath: value]) })
         }
     }
 }
