@@ -72,7 +72,7 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS"], exclude: ["Reference"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot", "RunFormat"], exclude: ["Snapshots"]),
         .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),

@@ -11,7 +11,7 @@ struct GradLab: ParsableCommand {
             a wrong gradient or a run diverges; 2 for a usage or input error.
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Check.self, Compare.self, Inspect.self, Demo.self]
+        subcommands: [Train.self, Check.self, Compare.self, Report.self, Inspect.self, Demo.self]
     )
 
     /// Runs the command; usage and input errors exit with status 2 and a one-line message on stderr.

@@ -1,0 +1,201 @@
+import Foundation
+import Reports
+import RunFormat
+import XCTest
+
+let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+
+/// Compares `text` with the stored snapshot `name`; GRADLAB_RECORD_SNAPSHOTS=1 records it again.
+func assertSnapshot(_ text: String, named name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let url = snapshots.appendingPathComponent(name)
+    if ProcessInfo.processInfo.environment["GRADLAB_RECORD_SNAPSHOTS"] == "1" {
+        try FileManager.default.createDirectory(at: snapshots, withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+    guard let stored = try? String(contentsOf: url, encoding: .utf8) else {
+        return XCTFail("no snapshot \(name); record it with GRADLAB_RECORD_SNAPSHOTS=1", file: file, line: line)
+    }
+    if stored != text {
+        let a = stored.split(separator: "\n", omittingEmptySubsequences: false)
+        let b = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let first = Array(zip(a, b)).firstIndex { $0 != $1 } ?? min(a.count, b.count)
+        XCTFail("\(name) differs from its snapshot at line \(first + 1):\n stored:   \(first < a.count ? a[first] : "<end>")\n"
+                + " produced: \(first < b.count ? b[first] : "<end>")\nGRADLAB_RECORD_SNAPSHOTS=1 records it again",
+                file: file, line: line)
+    }
+}
+
+/// The run report from a hand-written run folder: scripts and page against snapshots, real rendering,
+/// escaping, partial runs, and clear errors for bad folders.
+final class RunReportTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("gradlab-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    private func makeRun(_ fixture: RunFixture = RunFixture(), name: String = "run") throws -> RunData {
+        let url = folder.appendingPathComponent(name)
+        try fixture.write(to: url)
+        return try RunReader().read(url)
+    }
+
+    func testReaderReadsEveryFile() throws {
+        let data = try makeRun()
+        XCTAssertEqual(data.steps.count, 8)
+        XCTAssertEqual(data.gradients.count, 32)
+        XCTAssertEqual(data.activations.count, 8)
+        XCTAssertEqual(data.histograms.count, 16)
+        XCTAssertEqual(data.findings, [RunFixture().finding])
+        XCTAssertEqual(data.gradchecks.count, 8)
+        XCTAssertEqual(data.sweep.count, 9)
+        XCTAssertEqual(data.steps[3].validationLoss, RunFixture().loss(4) * 1.1)
+        XCTAssertNil(data.steps[2].validationLoss)
+        XCTAssertEqual(data.notes, [])
+        XCTAssertEqual(data.status, .completed)
+    }
+
+    func testScriptsAndDataMatchTheirSnapshots() throws {
+        let figures = RunReport(run: try makeRun(), formats: [.png, .svg]).figures()
+        XCTAssertEqual(figures.map(\.name), ["loss", "grad-norm", "layer-grad-norm", "heatmap-grad-norm", "gradient-flow",
+                                             "update-ratio", "heatmap-update-ratio", "activity", "histograms-activation",
+                                             "histograms-gradient", "gradcheck", "gradcheck-steps", "gradcheck-sweep"])
+        for figure in figures {
+            try assertSnapshot(figure.script(formats: [.png, .svg]), named: "\(figure.name).gp")
+            for data in figure.data { try assertSnapshot(data.contents, named: data.file) }
+        }
+    }
+
+    func testPageMatchesItsSnapshot() throws {
+        let report = RunReport(run: try makeRun(), formats: [.png, .svg])
+        try assertSnapshot(report.html(figures: report.figures()), named: "index.html")
+    }
+
+    func testRendersEveryFigureForRealAtItsSize() throws {
+        let report = RunReport(run: try makeRun(), formats: [.png, .svg])
+        let out = folder.appendingPathComponent("report")
+        let index = try report.write(to: out)
+        let html = try String(contentsOf: index, encoding: .utf8)
+        for figure in report.figures() {
+            let png = try Data(contentsOf: out.appendingPathComponent("figures/\(figure.name).png"))
+            XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], figure.name)
+            let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = png[20..<24].reduce(0) { $0 << 8 | Int($1) }
+            XCTAssertEqual([width, height], [figure.width, figure.height], figure.name)
+            let svg = try String(contentsOf: out.appendingPathComponent("figures/\(figure.name).svg"), encoding: .utf8)
+            XCTAssertTrue(svg.contains("<svg"), figure.name)
+            XCTAssertTrue(html.contains("src=\"figures/\(figure.name).png\""), figure.name)
+        }
+        for file in ["run.json", "steps.csv", "gradients.csv", "gradcheck-sweep.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("data/\(file)").path), file)
+        }
+        // Every local link and image in the page points at a file of the report.
+        let pattern = try NSRegularExpression(pattern: "(?:src|href)=\"([^\"#]+)\"")
+        for match in pattern.matches(in: html, range: NSRange(html.startIndex..., in: html)) {
+            let path = String(html[Range(match.range(at: 1), in: html)!]).removingPercentEncoding!
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent(path).path), path)
+        }
+        XCTAssertFalse(html.contains("http://") || html.contains("https://"), "the page loads nothing from the network")
+        // A figure renders again from its own script.
+        let figures = out.appendingPathComponent("figures")
+        try FileManager.default.removeItem(at: figures.appendingPathComponent("loss.png"))
+        try Gnuplot().run(script: "load 'loss.gp'", in: figures)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: figures.appendingPathComponent("loss.png").path))
+    }
+
+    func testTextFromTheRunIsEscaped() throws {
+        var fixture = RunFixture()
+        fixture.name = "<b>run</b>"
+        fixture.layerName = "<script>alert(1)</script>"
+        fixture.findingMessage = "see <script>alert('x')</script> & more"
+        let report = RunReport(run: try makeRun(fixture))
+        let html = report.html(figures: report.figures())
+        XCTAssertFalse(html.contains("<script"), "no script element from the run reaches the page")
+        XCTAssertFalse(html.contains("<b>run"))
+        XCTAssertTrue(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        XCTAssertTrue(html.contains("see &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; more"))
+        // gnuplot strings double their quotes, so names with quotes still render.
+        try report.write(to: folder.appendingPathComponent("report"))
+    }
+
+    func testAKilledRunWithATornLineRendersAndSaysSo() throws {
+        var fixture = RunFixture()
+        fixture.status = .running
+        fixture.pid = Int32.max  // no such process
+        let url = folder.appendingPathComponent("killed")
+        try fixture.write(to: url)
+        let handle = try FileHandle(forWritingTo: url.appendingPathComponent("gradients.csv"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("9,0.weight,0,0.5,0.1".utf8))
+        try handle.close()
+        let data = try RunReader().read(url)
+        XCTAssertEqual(data.status, .interrupted)
+        XCTAssertEqual(data.gradients.count, 32, "the torn row is ignored")
+        XCTAssertEqual(data.lastStep, 8)
+        XCTAssertTrue(data.notes.contains { $0.contains("gradients.csv ends in an incomplete line") }, "\(data.notes)")
+        let index = try RunReport(run: data).write(to: folder.appendingPathComponent("report"))
+        let html = try String(contentsOf: index, encoding: .utf8)
+        XCTAssertTrue(html.contains("killed: run.json still says running but its process is gone"), html)
+        XCTAssertTrue(html.contains("The run was killed"), html)
+    }
+
+    func testARunStillGoingSaysSo() throws {
+        var fixture = RunFixture()
+        fixture.status = .running
+        fixture.pid = getpid()
+        let data = try makeRun(fixture)
+        XCTAssertEqual(data.status, .running)
+        XCTAssertTrue(data.statusSentence.hasPrefix("still running"), data.statusSentence)
+    }
+
+    func testOptionalFilesMayBeMissing() throws {
+        let data = try makeRun()
+        for file in ["gradients.csv", "activations.csv", "histograms.csv", "findings.csv", "gradcheck.csv",
+                     "gradcheck-sweep.csv"] {
+            try FileManager.default.removeItem(at: data.folder.appendingPathComponent(file))
+        }
+        let bare = try RunReader().read(data.folder)
+        XCTAssertEqual(bare.findings, [RunFixture().finding], "findings come from run.json without findings.csv")
+        XCTAssertTrue(bare.notes.contains { $0.hasPrefix("gradients.csv is missing") }, "\(bare.notes)")
+        let report = RunReport(run: bare)
+        XCTAssertEqual(report.figures().map(\.name), ["loss", "grad-norm"])
+        try report.write(to: folder.appendingPathComponent("report"))
+    }
+
+    func testBadRunFoldersGiveClearErrors() throws {
+        let missing = folder.appendingPathComponent("nope")
+        XCTAssertThrowsError(try RunReader().read(missing)) {
+            XCTAssertEqual($0 as? RunFolderError, .missing(path: missing.path))
+        }
+        let data = try makeRun()
+        try Data("step,epoch,los\n1,0,0.5\n".utf8).write(to: data.folder.appendingPathComponent("steps.csv"))
+        XCTAssertThrowsError(try RunReader().read(data.folder)) {
+            XCTAssertTrue("\($0)".contains("steps.csv:1: no column 'loss'"), "\($0)")
+        }
+        try Data((StepRow.columns.joined(separator: ",") + "\n").utf8).write(to: data.folder.appendingPathComponent("steps.csv"))
+        XCTAssertThrowsError(try RunReader().read(data.folder)) {
+            XCTAssertTrue("\($0)".contains("no recorded steps yet"), "\($0)")
+        }
+        try Data((StepRow.columns.joined(separator: ",") + "\n1,0,abc,0.1,1,0,0,,,\n").utf8)
+            .write(to: data.folder.appendingPathComponent("steps.csv"))
+        XCTAssertThrowsError(try RunReader().read(data.folder)) {
+            XCTAssertTrue("\($0)".contains("steps.csv:2: 'abc' in column 'loss' is not a number"), "\($0)")
+        }
+        try Data("{\"format\": \"gradlab.run\"".utf8).write(to: data.folder.appendingPathComponent("run.json"))
+        XCTAssertThrowsError(try RunReader().read(data.folder)) {
+            XCTAssertTrue("\($0)".contains("run.json: not valid JSON"), "\($0)")
+        }
+    }
+
+    func testAGnuplotErrorCarriesGnuplotsMessageAndTheFigure() throws {
+        let bad = Figure(name: "bad", title: "bad", alt: "", caption: "", data: [],
+                         commands: "plot 'bad.dat' using 1:2 with lines\n")
+        XCTAssertThrowsError(try renderAll([bad], into: folder, formats: [.png])) { error in
+            guard case GnuplotError.failed(_, let message) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(message.contains("\"bad.gp\" line"), message)
+            XCTAssertTrue(message.contains("bad.dat"), message)
+        }
+    }
+}
