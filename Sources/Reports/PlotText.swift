@@ -72,3 +72,8 @@ enum PlotText {
         return "set xlabel 'step'\nset xrange [\(first):\(max(last, first + 1))]\nset grid lc rgb '#dddddd'\n"
     }
 }
+
+/// Text safe inside a single-quoted gnuplot string.
+func gnuplotEscaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "'", with: "''")
+}

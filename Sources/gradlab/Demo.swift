@@ -3,6 +3,7 @@ import Backprop
 import Experiments
 import Foundation
 import GradientCheck
+import Reports
 import RunFormat
 
 /// `gradlab demo`: the main job. The canonical pictures of gradient health on built-in data, in one report.
@@ -27,10 +28,16 @@ struct Demo: ParsableCommand {
     var jobs = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: ArgumentHelp("Scale every run's step budget (0.1 for a quick look).", valueName: "factor"))
     var scale = 1.0
+    @Option(name: .customLong("record-every"), help: "Record gradients and activations every N steps.")
+    var recordEvery = 1
+    @Flag(name: .customLong("run-reports"), inversion: .prefixedNo,
+          help: "Also write a full report of every run (the comparisons and the front page are always written).")
+    var runReports = true
 
     func validate() throws {
         guard jobs > 0 else { throw ValidationError("--jobs must be at least 1") }
         guard scale > 0 && scale <= 10 else { throw ValidationError("--scale must be in (0, 10]") }
+        guard recordEvery > 0 else { throw ValidationError("--record-every must be positive") }
     }
 
     func run() throws {
@@ -53,7 +60,7 @@ struct Demo: ParsableCommand {
                             + "folder with --out")
         }
         let runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
-                                 recording: .init(recordEvery: 1, histogramsEvery: 50), checkEvery: 1000)
+                                 recording: .init(recordEvery: recordEvery, histogramsEvery: recordEvery == 1 ? 50 : 250), checkEvery: 1000)
         let progress = ProgressReporter(total: configurations.count, label: "demo")
         do {
             _ = try runner.run { outcome, done, _ in
@@ -100,9 +107,42 @@ struct Demo: ParsableCommand {
         try? Verdict.write(all, to: folder.appendingPathComponent("summary.csv"))
         print("\nExpected outcomes:")
         for (text, holds) in expectations { print("  \(holds ? "✓" : "✗ NOT") \(text)") }
+        let index: URL
+        do {
+            var sections: [IndexReport.Section] = []
+            for scenario in scenarios {
+                let data = try scenario.runs.map { try RunReader().read(runner.runFolder($0)) }
+                let reportFolder = folder.appendingPathComponent("report").appendingPathComponent(scenario.id)
+                try ComparisonReport(runs: data).write(to: reportFolder)
+                var links = [(text: "comparison of (\(scenario.id))", path: "report/\(scenario.id)/index.html")]
+                for run in scenario.runs where runReports {
+                    let runReport = folder.appendingPathComponent("report").appendingPathComponent(run.name)
+                    try RunReport(run: try RunReader().read(runner.runFolder(run))).write(to: runReport)
+                    links.append((text: run.name, path: "report/\(run.name)/index.html"))
+                }
+                sections.append(.init(
+                    title: "(\(scenario.id)) \(scenario.title)", paragraphs: [scenario.explanation],
+                    items: Verdict.ranked(scenario.runs.compactMap { verdicts[$0.name] }).map(\.reason), links: links))
+            }
+            sections.append(.init(title: "Expected outcomes",
+                                  items: expectations.map { "\($0.1 ? "✓" : "✗ not") \($0.0)" }))
+            index = try IndexReport(
+                title: "GradLab demo: the canonical pictures of gradient health",
+                introduction: ["Every run below trains on the same spirals data (1000 examples, three arms) with seed "
+                               + "\(seed); each links to its full report and to a comparison of its scenario. Regenerate "
+                               + "with `make demo` (or `make reports` for the copy in reports/)."],
+                sections: sections,
+                gradientCheck: (title: "(d) The gradient check of (c)'s model",
+                                text: "Every entry of every parameter tensor, in Double, on a batch of 8: analytic gradients "
+                                    + "against central differences, with the step-size sweep of the worst entries.",
+                                folder: checkFolder)).write(to: folder)
+        } catch let error as RunFolderError {
+            throw UserError(message: error.description)
+        } catch let error as GnuplotError {
+            throw UserError(message: error.description)
+        }
         let elapsed = clock.now - start
-        print(String(format: "\nDemo finished in %.1f s. Runs: %@/runs; summary: %@/summary.csv",
-                     Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                     folder.path, folder.path))
+        print(String(format: "\nDemo finished in %.1f s. Report: %@", 
+                     Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18, index.path))
     }
 }

@@ -47,22 +47,4 @@ final class GnuplotTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("make setup"), "\($0)")
         }
     }
-
-    func testGradientFlowFigureWritesScriptDataAndImage() throws {
-        let figure = GradientFlowFigure(name: "flow", title: "it's a test", series: [
-            .init(label: "sigmoid", norms: [1e-9, 1e-5, 1e-1]),
-            .init(label: "relu", norms: [1, 2, 3]),
-        ])
-        let image = try figure.render(into: folder)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: image.path))
-        let script = try String(contentsOf: folder.appendingPathComponent("flow.gp"), encoding: .utf8)
-        XCTAssertTrue(script.contains("set title 'it''s a test'"), "quotes are doubled inside gnuplot strings")
-        XCTAssertTrue(script.contains("'flow.dat' index 1 using 1:2"))
-        let data = try String(contentsOf: folder.appendingPathComponent("flow.dat"), encoding: .utf8)
-        XCTAssertEqual(data, "# sigmoid\n1 1e-09\n2 1e-05\n3 0.1\n\n\n# relu\n1 1.0\n2 2.0\n3 3.0\n")
-        // Re-rendering from the written script alone works: the figure is reproducible.
-        try FileManager.default.removeItem(at: image)
-        try Gnuplot().run(script: script, in: folder)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: image.path))
-    }
 }

@@ -1,0 +1,35 @@
+# Heatmaps of log10 gradient norm by run
+# Written by gradlab report; run `gnuplot compare-heatmap-grad-norm.gp` in this folder to render it again.
+
+reset
+set terminal pngcairo size 1260,680 enhanced font 'sans,10'
+set output 'compare-heatmap-grad-norm.png'
+set multiplot layout 2,3 title 'Heatmaps of log10 gradient norm (shared colour scale)'
+set cbrange [-2.0:1.0]
+set cblabel 'log_{10} ‖∂L/∂W‖'
+set palette defined (0 '#000004', 0.25 '#51127c', 0.5 '#b73779', 0.75 '#fc8961', 1 '#fcfdbf')
+set key off
+set xlabel 'step'
+set ylabel 'tensor (input → output)'
+set title 'c-sgd' noenhanced
+set xrange [1:1000]
+set yrange [-0.5:4.5]
+set ytics ('0.weight' 0, '2.weight' 1, '4.weight' 2, '6.weight' 3, '8.weight' 4) font ',7' noenhanced
+plot 'compare-heatmap-grad-norm-1.dat' using 1:2:3 with image
+set title 'c-momentum' noenhanced
+set xrange [1:1000]
+set yrange [-0.5:4.5]
+set ytics ('0.weight' 0, '2.weight' 1, '4.weight' 2, '6.weight' 3, '8.weight' 4) font ',7' noenhanced
+plot 'compare-heatmap-grad-norm-2.dat' using 1:2:3 with image
+set title 'c-rmsprop' noenhanced
+set xrange [1:1000]
+set yrange [-0.5:4.5]
+set ytics ('0.weight' 0, '2.weight' 1, '4.weight' 2, '6.weight' 3, '8.weight' 4) font ',7' noenhanced
+plot 'compare-heatmap-grad-norm-3.dat' using 1:2:3 with image
+set title 'c-adam' noenhanced
+set xrange [1:1000]
+set yrange [-0.5:4.5]
+set ytics ('0.weight' 0, '2.weight' 1, '4.weight' 2, '6.weight' 3, '8.weight' 4) font ',7' noenhanced
+plot 'compare-heatmap-grad-norm-4.dat' using 1:2:3 with image
+unset multiplot
+unset output
