@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "gradlab-bench",
             dependencies: [
-                "Backprop", "TrainingDiagnostics", "CAllocationCounter", "CBLAS",
+                "Backprop", "GradientCheck", "TrainingDiagnostics", "CAllocationCounter", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

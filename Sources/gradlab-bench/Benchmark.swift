@@ -31,14 +31,14 @@ struct GradLabBench: ParsableCommand {
     @Option(help: "Seed for weights and data.")
     var seed: UInt64 = 1
 
-    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference), train or record.")
+    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference), train, record or gradcheck.")
     var only: String?
 
     func validate() throws {
         guard steps >= 5 else { throw ValidationError("--steps must be at least 5, got \(steps)") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1, got \(warmup)") }
-        if let only, !["a-float", "a-double", "b", "train", "record"].contains(only) {
-            throw ValidationError("--only takes a-float, a-double, b, train or record, got '\(only)'")
+        if let only, !["a-float", "a-double", "b", "train", "record", "gradcheck"].contains(only) {
+            throw ValidationError("--only takes a-float, a-double, b, train, record or gradcheck, got '\(only)'")
         }
     }
 
@@ -78,6 +78,7 @@ struct GradLabBench: ParsableCommand {
             }
         }
         if wanted("record") { try recordingOverhead() }
+        if wanted("gradcheck") { gradientCheckTimings() }
         guard wanted("b") else { return }
         let b = measure(Float.self, sizes: large, activation: .relu, batch: 256)
         report("(b) MLP 1024-1024x4-10 relu, b. 256, Float", b)
