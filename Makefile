@@ -5,17 +5,18 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian packages the build, the tests and the demo need.
-APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libopenblas-dev pkg-config python3 chromium-headless-shell
+APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libopenblas-dev pkg-config python3 python3-venv chromium-headless-shell
 # Where the demo writes its figures and report.
 DEMO_OUT ?= out/demo
 SWIFT ?= swift
 
-.PHONY: help setup build demo reports test bench clean
+.PHONY: help setup build demo reports test notebooks bench clean
 
 help:
 	@echo "make setup   install missing system packages ($(APT_PACKAGES))"
 	@echo "make demo    run the main job (writes $(DEMO_OUT))"
-	@echo "make test    run the test suite"
+	@echo "make test    run the test suite (and the notebooks)"
+	@echo "make notebooks run the notebooks top to bottom"
 	@echo "make bench   run the release-built benchmark"
 	@echo "make reports regenerate the committed showcase in reports/"
 
@@ -49,6 +50,15 @@ reports: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+	$(MAKE) notebooks
+
+# The notebooks, run top to bottom against the release build, in a virtualenv with pinned packages.
+NOTEBOOK_VENV := .build/notebooks-venv
+notebooks: setup
+	$(SWIFT) build -c release --product gradlab
+	test -x $(NOTEBOOK_VENV)/bin/python || /usr/bin/python3 -m venv $(NOTEBOOK_VENV)
+	$(NOTEBOOK_VENV)/bin/pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+	GRADLAB=$$($(SWIFT) build -c release --show-bin-path)/gradlab $(NOTEBOOK_VENV)/bin/python notebooks/run_notebooks.py
 
 bench: setup
 	$(SWIFT) build -c release --product gradlab-bench
