@@ -10,7 +10,7 @@ APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libop
 DEMO_OUT ?= out/demo
 SWIFT ?= swift
 
-.PHONY: help setup build demo reports test notebooks bench clean
+.PHONY: help setup build demo reports test notebooks bench bench-peers clean
 
 help:
 	@echo "make setup   install missing system packages ($(APT_PACKAGES))"
@@ -18,6 +18,7 @@ help:
 	@echo "make test    run the test suite (and the notebooks)"
 	@echo "make notebooks run the notebooks top to bottom"
 	@echo "make bench   run the release-built benchmark"
+	@echo "make bench-peers compare with PyTorch, JAX and numpy (writes docs/BENCHMARKS.md)"
 	@echo "make reports regenerate the committed showcase in reports/"
 
 # Installs only what dpkg does not report as installed; does nothing when all is present.
@@ -63,6 +64,18 @@ notebooks: setup
 bench: setup
 	$(SWIFT) build -c release --product gradlab-bench
 	$$($(SWIFT) build -c release --show-bin-path)/gradlab-bench
+
+# GradLab against PyTorch, JAX and numpy on the same workloads: regenerates docs/BENCHMARKS.md and
+# docs/benchmarks.csv. The peers come from PyPI into a virtualenv (torch is large: a few GB).
+PEERS_VENV := .build/peers-venv
+bench-peers: setup
+	$(SWIFT) build -c release --product gradlab-bench
+	$(SWIFT) build -c release --product gradlab
+	test -x $(PEERS_VENV)/bin/python || /usr/bin/python3 -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r Sources/gradlab-bench/peers/requirements.txt
+	bin=$$($(SWIFT) build -c release --show-bin-path); \
+	OPENBLAS_NUM_THREADS=1 $(PEERS_VENV)/bin/python Sources/gradlab-bench/peers/bench_peers.py \
+	  $$bin/gradlab-bench $$bin/gradlab .build/bench-peers docs
 
 clean:
 	rm -rf .build out

@@ -65,9 +65,10 @@ let package = Package(
         .executableTarget(
             name: "gradlab-bench",
             dependencies: [
-                "Backprop", "GradientCheck", "TrainingDiagnostics", "CAllocationCounter", "CBLAS",
+                "Backprop", "GradientCheck", "TrainingDiagnostics", "RunFormat", "CAllocationCounter", "CBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            exclude: ["peers"]
         ),
 
         // Tests.

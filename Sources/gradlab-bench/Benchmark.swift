@@ -3,6 +3,7 @@ import Backprop
 import CAllocationCounter
 import CBLAS
 import Foundation
+import RunFormat
 import TrainingDiagnostics
 
 /// `gradlab-bench`: forward+backward timings of the reference MLPs, with heap allocations counted.
@@ -34,6 +35,13 @@ struct GradLabBench: ParsableCommand {
     @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference), train, record or gradcheck.")
     var only: String?
 
+    @Option(help: ArgumentHelp("Export W1's weights and batches into this folder and time W1–W4 there, for "
+                               + "the peer comparison (make bench-peers).", valueName: "folder"))
+    var peers: String?
+
+    @Option(help: "Rounds per workload in --peers mode.")
+    var rounds = 3
+
     func validate() throws {
         guard steps >= 5 else { throw ValidationError("--steps must be at least 5, got \(steps)") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1, got \(warmup)") }
@@ -43,6 +51,10 @@ struct GradLabBench: ParsableCommand {
     }
 
     func run() throws {
+        if let peers {
+            try PeerWorkloads(folder: URL(fileURLWithPath: peers), seed: seed, steps: steps, rounds: rounds).run()
+            return
+        }
         #if DEBUG
         print("warning: this is a debug build; figures are only meaningful with -c release")
         #endif

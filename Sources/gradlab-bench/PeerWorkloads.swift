@@ -1,0 +1,198 @@
+import Backprop
+import CBLAS
+import Foundation
+import GradientCheck
+import RunFormat
+import TrainingDiagnostics
+
+/// The GradLab side of the peer comparison (docs/BENCHMARKS.md): exports the initial weights and batches
+/// so that PyTorch, JAX and numpy start from exactly the same numbers, and times W1–W4 on them.
+///
+/// W1  MLP 64 → 8 × 128 tanh → 10, softmax cross-entropy, batch 128, SGD (lr 0.01): one training step.
+/// W2  W1 plus, every step, per-tensor gradient norm, max |g|, mean, std, zero fraction, weight norm and
+///     update ratio of the applied update, appended to a CSV file.
+/// W3  MLP 1024 → 4 × 1024 relu → 10, batch 256, Float: forward + backward as GFLOP/s, and sgemm's rate.
+/// W4  gradient check of 8 → 3 × 16 tanh → 4, batch 4, MSE, Double: full and direction modes.
+struct PeerWorkloads {
+    let folder: URL
+    let seed: UInt64
+    let steps: Int
+    let rounds: Int
+    static let w1Sizes = [64] + Array(repeating: 128, count: 8) + [10]
+    static let pool = 16
+
+    struct Timing: Codable {
+        var median: Double
+        var p10: Double
+        var p90: Double
+        var unit: String
+        init(_ samples: [Double], unit: String = "ms") {
+            let s = samples.sorted()
+            median = s[s.count / 2]
+            p10 = s[s.count / 10]
+            p90 = s[min(s.count - 1, s.count * 9 / 10)]
+            self.unit = unit
+        }
+    }
+
+    func run() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var results: [String: Timing] = [:]
+        let (x, y) = batches()
+        try export(x: x, y: y)
+        results["W1 Float"] = train(Float.self, x: x, y: y, statistics: false)
+        results["W1 Double"] = train(Double.self, x: x, y: y, statistics: false)
+        results["W2 Float"] = train(Float.self, x: x, y: y, statistics: true)
+        results["W2 Double"] = train(Double.self, x: x, y: y, statistics: true)
+        let (w3, sgemm) = w3Rates()
+        results["W3 GFLOP/s"] = w3
+        results["W3 sgemm GFLOP/s"] = sgemm
+        let (full, direction) = w4()
+        results["W4 full"] = full
+        results["W4 direction"] = direction
+        let info: [String: String] = [
+            "openblas_core": String(cString: openblas_get_corename()),
+            "openblas_threads": "\(openblas_get_num_threads())",
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(results).write(to: folder.appendingPathComponent("gradlab.json"))
+        try encoder.encode(info).write(to: folder.appendingPathComponent("gradlab-info.json"))
+        for (name, t) in results.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "%-18@ median %.4f %@ (p10 %.4f, p90 %.4f)", name as NSString, t.median, t.unit, t.p10, t.p90))
+        }
+    }
+
+    /// `pool` batches of 128 examples: inputs N(0, 1), labels uniform in 0..<10, in Double.
+    func batches() -> ([[Double]], [[Int]]) {
+        var generator = RandomGenerator(seed: seed &+ 1)
+        let x = (0..<Self.pool).map { _ in (0..<(128 * 64)).map { _ in generator.nextNormal() } }
+        let y = (0..<Self.pool).map { _ in (0..<128).map { _ in generator.nextInt(below: 10) } }
+        return (x, y)
+    }
+
+    func model<Scalar: TensorScalar>(_ type: Scalar.Type) -> Sequential<Scalar> {
+        var generator = RandomGenerator(seed: seed)
+        let double = Sequential<Double>.multilayerPerceptron(sizes: Self.w1Sizes, activation: .tanh,
+                                                             initializer: .xavierUniform(), generator: &generator)
+        var g2 = RandomGenerator(seed: seed)
+        let model = Sequential<Scalar>.multilayerPerceptron(sizes: Self.w1Sizes, activation: .tanh,
+                                                            initializer: .xavierUniform(), generator: &g2)
+        CheckTargets.copyValues(from: double, to: model)
+        return model
+    }
+
+    /// Raw little-endian float64 files and a manifest the Python side reads.
+    func export(x: [[Double]], y: [[Int]]) throws {
+        let m = model(Double.self)
+        var manifest: [[String: Any]] = []
+        for named in m.parameters {
+            let file = "w1-\(named.name).f64"
+            try Data(bytes: named.parameter.value.scalars, count: named.parameter.value.count * 8)
+                .write(to: folder.appendingPathComponent(file))
+            manifest.append(["name": named.name, "shape": named.parameter.value.shape, "file": file])
+        }
+        let flat = x.flatMap { $0 }
+        try Data(bytes: flat, count: flat.count * 8).write(to: folder.appendingPathComponent("w1-x.f64"))
+        let labels = y.flatMap { $0 }.map(Int64.init)
+        try Data(bytes: labels, count: labels.count * 8).write(to: folder.appendingPathComponent("w1-y.i64"))
+        let json: [String: Any] = ["parameters": manifest, "pool": Self.pool, "batch": 128, "features": 64,
+                                   "sizes": Self.w1Sizes, "lr": 0.01, "steps": steps, "rounds": rounds]
+        try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+            .write(to: folder.appendingPathComponent("w1.json"))
+    }
+
+    /// Milliseconds per W1 (or W2) step over `rounds` × `steps` steps after a warm-up round.
+    func train<Scalar: TensorScalar>(_ type: Scalar.Type, x: [[Double]], y: [[Int]], statistics: Bool) -> Timing {
+        let model = model(Scalar.self)
+        let loss = SoftmaxCrossEntropy<Scalar>()
+        let optimizer = OptimizerKind.sgd.make(parameters: model.parameters, learningRate: 0.01)
+        let inputs = x.map { Tensor<Scalar>(shape: [128, 64], scalars: $0.map { Scalar($0) }) }
+        let targets = y.map { LossTarget<Scalar>.classes($0) }
+        let parameters = model.parameters
+        let previous = parameters.map { $0.parameter.value.copy() }
+        let csv = folder.appendingPathComponent("w2-gradlab-\(Scalar.self).csv")
+        try? FileManager.default.removeItem(at: csv)
+        let writer = statistics ? try? CSVTableWriter<GradientRow>(url: csv) : nil
+        var samples: [Double] = []
+        for round in 0...rounds {
+            for step in 0..<steps {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let b = step % Self.pool
+                model.zeroGradients()
+                _ = loss.forward(model.forward(inputs[b], mode: .training), targets[b])
+                _ = model.backward(loss.backward())
+                if statistics { for (p, n) in zip(previous, parameters) { p.assign(from: n.parameter.value) } }
+                optimizer.step()
+                if let writer {
+                    for (index, named) in parameters.enumerated() {
+                        let g = named.parameter.gradient.withUnsafeBufferPointer { TensorStatistics($0) }
+                        let value = named.parameter.value, before = previous[index]
+                        var weight = 0.0, update = 0.0
+                        value.withUnsafeBufferPointer { v in
+                            before.withUnsafeBufferPointer { p in
+                                for i in v.indices {
+                                    weight += Double(v[i]) * Double(v[i])
+                                    let d = Double(v[i]) - Double(p[i])
+                                    update += d * d
+                                }
+                            }
+                        }
+                        writer.append(GradientRow(step: step + 1, parameter: named.name, layer: "", norm: g.norm,
+                                                  mean: g.mean, standardDeviation: g.standardDeviation, maxAbs: g.maxAbs,
+                                                  zeroFraction: g.zeroFraction, nonfinite: g.nonfinite,
+                                                  weightNorm: weight.squareRoot(), updateNorm: update.squareRoot(),
+                                                  updateRatio: update.squareRoot() / weight.squareRoot()))
+                    }
+                    if step % 100 == 99 { try? writer.flush() }
+                }
+                if round > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+            }
+        }
+        try? writer?.flush()
+        return Timing(samples)
+    }
+
+    func w3Rates() -> (Timing, Timing) {
+        let bench = GradLabBench.forPeers(seed: seed, steps: steps)
+        var rates: [Double] = [], sgemm: [Double] = []
+        for _ in 0..<rounds {
+            rates.append(bench.measure(Float.self, sizes: [1024, 1024, 1024, 1024, 1024, 10], activation: .relu, batch: 256).gflops)
+            sgemm.append(bench.sgemmRate(m: 256, n: 1024, k: 1024).gflops)
+        }
+        return (Timing(rates, unit: "GFLOP/s"), Timing(sgemm, unit: "GFLOP/s"))
+    }
+
+    func w4() -> (Timing, Timing) {
+        var generator = RandomGenerator(seed: seed)
+        let model = Sequential<Double>.multilayerPerceptron(sizes: [8, 16, 16, 16, 4], activation: .tanh,
+                                                            initializer: .xavierUniform(), generator: &generator)
+        let x = Tensor<Double>(shape: [4, 8]), y = Tensor<Double>(shape: [4, 4])
+        for i in 0..<x.count { x[i] = generator.nextNormal() }
+        for i in 0..<y.count { y[i] = generator.nextNormal() }
+        var full: [Double] = [], direction: [Double] = []
+        for _ in 0..<max(rounds * 5, 9) {
+            for (mode, into) in [(CheckMode.full, 0), (.direction, 1)] {
+                let start = DispatchTime.now().uptimeNanoseconds
+                let (problem, restore) = CheckTargets.model(model, loss: MeanSquaredError<Double>(), inputs: x, target: .values(y))
+                let checks = GradientChecker(mode: mode).check(problem)
+                restore()
+                precondition(checks.allSatisfy(\.passed), "the W4 model must pass its check")
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                if into == 0 { full.append(ms) } else { direction.append(ms) }
+            }
+        }
+        return (Timing(full), Timing(direction))
+    }
+}
+
+extension GradLabBench {
+    /// A benchmark value with the given settings, to reuse its measurements.
+    static func forPeers(seed: UInt64, steps: Int) -> GradLabBench {
+        var bench = GradLabBench()
+        bench.seed = seed
+        bench.steps = steps
+        bench.warmup = 20
+        return bench
+    }
+}
