@@ -48,17 +48,28 @@ reports: setup
 	$(SWIFT) build -c release --product gradlab
 	$$($(SWIFT) build -c release --show-bin-path)/gradlab demo --out reports --record-every 10 --no-run-reports
 
+# The Swift tests, then the notebooks; the last line counts both: "N passed, M failed".
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --disable-swift-testing
-	$(MAKE) notebooks
+	@mkdir -p .build; set -o pipefail; \
+	$(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log; swift_status=$$?; \
+	$(MAKE) --no-print-directory notebooks 2>&1 | tee .build/notebooks.log; notebook_status=$$?; \
+	swift_line=$$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test.log | tail -1); \
+	swift_total=$$(echo "$$swift_line" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/'); \
+	swift_failed=$$(echo "$$swift_line" | sed -E 's/.*with ([0-9]+) failures?.*/\1/'); \
+	nb_line=$$(grep -E "[0-9]+ passed, [0-9]+ failed" .build/notebooks.log | tail -1); \
+	nb_passed=$$(echo "$$nb_line" | sed -E 's/.* ?([0-9]+) passed.*/\1/'); \
+	nb_failed=$$(echo "$$nb_line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/'); \
+	echo "swift tests: $$swift_total run, $$swift_failed failed; notebooks: $${nb_passed:-0} passed, $${nb_failed:-0} failed"; \
+	echo "$$(( $${swift_total:-0} - $${swift_failed:-0} + $${nb_passed:-0} )) passed, $$(( $${swift_failed:-0} + $${nb_failed:-0} )) failed"; \
+	test $$swift_status -eq 0 && test $$notebook_status -eq 0
 
 # The notebooks, run top to bottom against the release build, in a virtualenv with pinned packages.
 NOTEBOOK_VENV := .build/notebooks-venv
 notebooks: setup
 	$(SWIFT) build -c release --product gradlab
 	test -x $(NOTEBOOK_VENV)/bin/python || /usr/bin/python3 -m venv $(NOTEBOOK_VENV)
-	$(NOTEBOOK_VENV)/bin/pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
+	$(NOTEBOOK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r notebooks/requirements.txt
 	GRADLAB=$$($(SWIFT) build -c release --show-bin-path)/gradlab $(NOTEBOOK_VENV)/bin/python notebooks/run_notebooks.py
 
 bench: setup

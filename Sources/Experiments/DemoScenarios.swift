@@ -59,7 +59,8 @@ public enum DemoScenarios {
             Scenario(id: "b", title: "Exploding gradients, and clipping",
                      explanation: "Six hidden ReLU layers trained by SGD at learning rate 2: the updates overshoot, the "
                         + "gradient norm grows by orders of magnitude within a few steps and the loss becomes NaN. "
-                        + "Clipping the global gradient norm to 1 bounds every update and the same run trains.",
+                        + "Clipping the global gradient norm to 1 bounds every update and the same run stays finite "
+                        + "(though at this learning rate it learns little: clipping bounds steps, it does not fix the rate).",
                      runs: [run("b-lr2-no-clipping", [("activation", "relu"), ("init", "he-normal"), ("optimizer", "sgd"),
                                                       ("lr", "2")], steps: 300, depth: 6),
                             run("b-lr2-clip-norm-1", [("activation", "relu"), ("init", "he-normal"), ("optimizer", "sgd"),

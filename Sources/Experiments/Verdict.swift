@@ -64,6 +64,13 @@ public struct Verdict: Sendable, Equatable {
             }
         }
         if manifest.findings.contains(where: { $0.kind == "stagnation" }) { parts.append("the loss stalls") }
+        if let f = manifest.findings.first(where: { $0.kind == "update_ratio" }) {
+            parts.append("update ratio \(f.value < f.threshold ? "below" : "above") \(String(format: "%.0e", f.threshold))"
+                         + (f.layer.isEmpty ? "" : " (layer \(f.layer))"))
+        }
+        if let f = manifest.findings.first(where: { $0.kind == "gradcheck" }) {
+            parts.append("a gradient check failed at step \(f.step) (layer \(f.layer))")
+        }
         if parts.isEmpty {
             parts.append("healthy: no findings" + (ratio.map { ", depth ratio \($0)" } ?? ""))
         }
