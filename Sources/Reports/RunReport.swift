@@ -41,7 +41,7 @@ public struct RunReport {
         if !run.notes.isEmpty {
             body += "<ul>\n" + run.notes.map { "<li>\(HTML.escape($0))</li>" }.joined(separator: "\n") + "\n</ul>\n"
         }
-        body += "<h2>Summary</h2>\n" + HTML.table(["", ""], summaryRows()) + "\n"
+        body += "<h2>Summary</h2>\n" + HTML.table(["setting", "value"], summaryRows()) + "\n"
         body += findingsSection(figures)
         body += "<h2>Figures</h2>\n" + figures.map { HTML.figure($0, folder: "figures", formats: formats) }
             .joined(separator: "\n") + "\n"
