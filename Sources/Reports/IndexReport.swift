@@ -79,9 +79,9 @@ public struct IndexReport {
             model: .init(description: "", layers: [], parameters: []),
             dataset: .init(name: "", trainingExamples: 0, validationExamples: 0, features: 0, outputs: 0), optimizer: [:])
         var data = RunData(folder: folder, manifest: manifest, steps: [])
-        data.gradchecks = try RecordTable(url: folder.appendingPathComponent("gradcheck.csv")).gradchecks()
+        data.gradchecks = try CSVTable(url: folder.appendingPathComponent("gradcheck.csv")).gradchecks()
         let sweep = folder.appendingPathComponent("gradcheck-sweep.csv")
-        if FileManager.default.fileExists(atPath: sweep.path) { data.sweep = try RecordTable(url: sweep).sweep() }
+        if FileManager.default.fileExists(atPath: sweep.path) { data.sweep = try CSVTable(url: sweep).sweep() }
         return data
     }
 

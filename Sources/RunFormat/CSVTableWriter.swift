@@ -20,7 +20,7 @@ public final class CSVTableWriter<Record: CSVRecord> {
         do {
             handle = try FileHandle(forWritingTo: url)
         } catch {
-            throw RunFolderError.cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw RunFolderError.cannotWrite(path: url.path, reason: FileAccess.words(for: error))
         }
         buffer.reserveCapacity(1 << 16)
         append(line: Record.columns.joined(separator: ","))
@@ -48,7 +48,7 @@ public final class CSVTableWriter<Record: CSVRecord> {
         do {
             try handle.write(contentsOf: buffer)
         } catch {
-            throw RunFolderError.cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw RunFolderError.cannotWrite(path: url.path, reason: FileAccess.words(for: error))
         }
         buffer.removeAll(keepingCapacity: true)
     }

@@ -134,33 +134,68 @@ public struct RunManifest: Codable, Equatable, Sendable {
         } catch let error as RunFolderError {
             throw error
         } catch {
-            throw RunFolderError.cannotWrite(path: target.path, reason: error.localizedDescription)
+            throw RunFolderError.cannotWrite(path: target.path, reason: FileAccess.words(for: error))
         }
     }
 
-    /// Reads `run.json` from a run folder.
+    /// Reads `run.json` from a run folder. Every problem is a `RunFolderError` in words, with the path.
     public static func read(from folder: URL) throws -> RunManifest {
         let url = folder.appendingPathComponent("run.json")
-        guard FileManager.default.fileExists(atPath: url.path) else { throw RunFolderError.missing(path: url.path) }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileAccess.read(url.path)
+        } catch let error as FileAccessError {
+            if error.isMissing { throw RunFolderError.missing(path: url.path) }
+            throw RunFolderError.malformed(path: url.path, line: nil, reason: error.problem)
+        }
+        return try decode(Data(bytes), path: url.path)
+    }
+
+    /// Decodes the text of a `run.json`; `path` names it in errors. Throws `RunFolderError.malformed`
+    /// for anything that is not a run manifest, never traps.
+    public static func decode(_ data: Data, path: String) throws -> RunManifest {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf",
                                                                         negativeInfinity: "-inf", nan: "nan")
+        func field(_ codingPath: [CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
         do {
-            return try decoder.decode(RunManifest.self, from: Data(contentsOf: url))
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw RunFolderError.malformed(path: url.path, line: nil, reason: "the field '\(key.stringValue)' is missing")
-        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw RunFolderError.malformed(path: url.path, line: nil, reason: "the field '\(path)' has the wrong type")
+            // The format first, so that another tool's file is named as such, not as a missing field.
+            let format = try decoder.decode(FormatProbe.self, from: data).format
+            guard format == RunFormat.name else {
+                throw RunFolderError.malformed(path: path, line: nil, reason: "format is "
+                                               + "'\(CSVTable.clipped(format))', not '\(RunFormat.name)': "
+                                               + "this is not a GradLab run folder")
+            }
+            return try decoder.decode(RunManifest.self, from: data)
+        } catch let error as RunFolderError {
+            throw error
+        } catch DecodingError.keyNotFound(let key, let context) {
+            let place = field(context.codingPath + [key])
+            throw RunFolderError.malformed(path: path, line: nil, reason: "the field '\(place)' is missing")
+        } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
+            throw RunFolderError.malformed(path: path, line: nil,
+                                           reason: "the field '\(field(context.codingPath))' has the wrong type")
+        } catch DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty {
+            throw RunFolderError.malformed(path: path, line: nil, reason: "the field '\(field(context.codingPath))' "
+                                           + "holds a value that cannot be read (out of range or not valid)")
         } catch {
-            throw RunFolderError.malformed(path: url.path, line: nil, reason: "not valid JSON (\(error.localizedDescription))")
+            throw RunFolderError.malformed(path: path, line: nil, reason: "not valid JSON; a run.json is one JSON "
+                                           + "object written by `gradlab train` (see docs/RUN-FORMAT.md)")
         }
     }
 
     /// The status a reader should show: a run left `running` whose process is gone was interrupted.
     public var effectiveStatus: Status {
         guard status == .running else { return status }
-        if let pid, kill(pid, 0) == 0 || errno == EPERM { return .running }
+        if let pid, pid > 0, kill(pid, 0) == 0 || errno == EPERM { return .running }
         return .interrupted
     }
+}
+
+/// Just the `format` field of a run.json.
+private struct FormatProbe: Decodable {
+    var format: String
 }

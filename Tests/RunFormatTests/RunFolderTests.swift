@@ -110,3 +110,65 @@ final class RunFolderTests: XCTestCase {
         }
     }
 }
+
+/// The project's one CSV reader against RFC 4180's corners and hostile numbers.
+final class CSVTableTests: XCTestCase {
+    private func table(_ text: String, torn: Bool = true) throws -> CSVTable {
+        try CSVTable(bytes: Array(text.utf8), path: "t.csv", ignoresTornLastLine: torn)
+    }
+
+    private func assertMalformed(_ text: String, torn: Bool = false, line: Int?, contains fragment: String,
+                                 file: StaticString = #filePath, lineNumber: UInt = #line) {
+        XCTAssertThrowsError(try table(text, torn: torn).integers("a"), file: file, line: lineNumber) { error in
+            guard case RunFolderError.malformed(let path, let l, let reason) = error else {
+                return XCTFail("expected malformed, got \(error)", file: file, line: lineNumber)
+            }
+            XCTAssertEqual(path, "t.csv", file: file, line: lineNumber)
+            XCTAssertEqual(l, line, reason, file: file, line: lineNumber)
+            XCTAssertTrue(reason.contains(fragment), "'\(reason)' lacks '\(fragment)'", file: file, line: lineNumber)
+            XCTAssertFalse(reason.contains("\n"), "one line: \(reason)", file: file, line: lineNumber)
+        }
+    }
+
+    func testQuotedNewlinesDoubledQuotesCRLFAndABOM() throws {
+        let t = try table("\u{FEFF}a,b\r\n1,\"two\r\nlines, \"\"quoted\"\"\"\r\n\r\n3,\"\"\r\n", torn: false)
+        XCTAssertEqual(t.columns, ["a", "b"], "the byte-order mark is not part of the first name")
+        XCTAssertEqual(t.count, 2, "the blank line is skipped")
+        XCTAssertEqual(try t.texts("b"), ["two\r\nlines, \"quoted\"", ""])
+        XCTAssertEqual(try t.integers("a"), [1, 3])
+        XCTAssertEqual(t.line(ofRow: 1), 5, "the quoted line break counts: row 2 starts on line 5")
+    }
+
+    func testATornLastRecordIsDroppedOnlyWhenAsked() throws {
+        let text = "a,b\n1,2\n3,\"unfinished\nfield"
+        let run = try table(text)
+        XCTAssertEqual(run.count, 1)
+        XCTAssertTrue(run.tornLine)
+        XCTAssertEqual(try table("a,b\n1,2\n3,4").count, 1, "a run file's last line without newline is torn")
+        let data = try table("a,b\n1,2\n3,4", torn: false)
+        XCTAssertEqual(try data.integers("b"), [2, 4], "a dataset's last line without newline is a row")
+        assertMalformed(text, line: 3, contains: "not closed")
+    }
+
+    func testRepeatedHeaderNamesAreRefused() {
+        assertMalformed("a,b,a\n1,2,3\n", line: 1, contains: "names column 'a' twice (columns 1 and 3)")
+    }
+
+    func testNumbersThatCannotBeIntegersAreErrorsNotTraps() throws {
+        for bad in ["99999999999999999999999", "1e300", "nan", "inf", "-inf", "2.5", "9007199254740993e3"] {
+            assertMalformed("a\n1\n\(bad)\n", line: 3, contains: "not a whole number")
+        }
+        XCTAssertEqual(try table("a\n9007199254740992\n-4\n 7 \n").integers("a"), [9_007_199_254_740_992, -4, 7])
+        assertMalformed("a\n1x\n", line: 2, contains: "'1x' in column 'a' is not a number")
+        assertMalformed("\n \n", line: nil, contains: "empty")
+        assertMalformed("a,b\n1\n", line: 2, contains: "1 fields but the header has 2")
+        assertMalformed("a,b\n\"1\"x,2\n", line: 2, contains: "follows the closing quote")
+    }
+
+    func testALongFieldIsClippedInMessages() {
+        let long = String(repeating: "z", count: 100_000)
+        XCTAssertThrowsError(try table("a\n\(long)\n").integers("a")) { error in
+            XCTAssertLessThan(String(describing: error).count, 300)
+        }
+    }
+}

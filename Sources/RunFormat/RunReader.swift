@@ -1,5 +1,4 @@
 import Foundation
-import RunFormat
 
 /// A run folder read for a report: the manifest and every record on disk, with notes on what was
 /// missing, torn or still being written.
@@ -92,27 +91,29 @@ public struct RunReader: Sendable {
     /// Reads the run folder at `folder`. Throws `RunFolderError` for a missing folder, a missing or
     /// malformed `run.json`, a missing `steps.csv`, a file with wrong columns, or a run with no steps yet.
     public func read(_ folder: URL) throws -> RunData {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue
-        else { throw RunFolderError.missing(path: folder.path) }
-        let manifest = try RunManifest.read(from: folder)
-        guard manifest.format == RunFormat.name else {
-            throw RunFolderError.malformed(path: folder.appendingPathComponent("run.json").path, line: nil,
-                                           reason: "format is '\(manifest.format)', expected '\(RunFormat.name)'")
+        var info = stat()
+        guard stat(folder.path, &info) == 0 else { throw RunFolderError.missing(path: folder.path) }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw RunFolderError.malformed(path: folder.path, line: nil, reason: "is a file, not a run folder; give "
+                                           + "the folder that holds run.json and steps.csv")
         }
+        let manifest = try RunManifest.read(from: folder)
         var notes: [String] = []
         if manifest.version > RunFormat.version {
             notes.append("run.json has format version \(manifest.version); this report reads version "
                          + "\(RunFormat.version) and may miss newer columns")
         }
         var files: [String] = []
-        func table(_ name: String, required: Bool) throws -> RecordTable? {
+        func table(_ name: String, required: Bool) throws -> CSVTable? {
             let url = folder.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: url.path) else {
-                if required { throw RunFolderError.missing(path: url.path) }
+                if required {
+                    throw RunFolderError.malformed(path: url.path, line: nil, reason: "is missing; a run folder holds "
+                                                   + "run.json and steps.csv at least")
+                }
                 return nil
             }
-            let table = try RecordTable(url: url)
+            let table = try CSVTable(url: url)
             files.append(name)
             if table.tornLine { notes.append("\(name) ends in an incomplete line (the run was writing it); it is ignored") }
             return table
