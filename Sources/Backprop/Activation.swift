@@ -122,6 +122,7 @@ public enum Activation: Sendable, Equatable {
         }
         let takesParameter = ["leaky-relu", "elu", "softplus"].contains(self.name)
         if parameter != nil, !takesParameter { return nil }
+        if case .softplus(let beta, _) = self, !(beta > 0) { return nil }
     }
 
     /// The names `init(name:)` accepts, for error messages and `--help`.

@@ -59,7 +59,8 @@ public enum Initializer: Sendable, Equatable {
         }
         let gain = parameter ?? Self.gain(for: activation)
         switch parts[0] {
-        case "classic", "default", "standard" where parameter == nil: self = .classic
+        case "classic" where parameter == nil, "default" where parameter == nil, "standard" where parameter == nil:
+            self = .classic
         case "xavier-uniform", "glorot-uniform": self = .xavierUniform(gain: parameter ?? 1)
         case "xavier-normal", "glorot-normal": self = .xavierNormal(gain: parameter ?? 1)
         case "he-uniform", "kaiming-uniform": self = .heUniform(gain: gain)

@@ -1,5 +1,6 @@
 import Backprop
 import Foundation
+import RunFormat
 
 /// A training run fully specified: an `ExperimentConfig` with every default filled in and every value
 /// checked. Builds the data, the model, the loss, the optimizer and the trainer.
@@ -43,9 +44,33 @@ public struct Experiment: Sendable {
     public var precision: Precision
 
     /// Checks every value of `config`; a problem names the setting (the key and flag of the same name).
+    /// Config files, flags, sweeps and the demo all come through here, so one rule holds for all of them;
+    /// sizes are checked against memory (`MemoryBudget`) before anything is allocated.
     public init(_ config: ExperimentConfig) throws {
         func problem(_ key: String, _ message: String) -> ExperimentError { ExperimentError(setting: key, message: message) }
+        func positive(_ key: String, _ value: Int?) throws {
+            if let value, value < 1 { throw problem(key, "must be a whole number ≥ 1, got \(value)") }
+        }
+        func finite(_ key: String, _ value: Double?, _ rule: String, _ holds: (Double) -> Bool) throws {
+            guard let value else { return }
+            guard value.isFinite, holds(value) else { throw problem(key, "must be \(rule), got \(value)") }
+        }
+        func nonEmpty(_ key: String, _ value: String?) throws {
+            if let value, value.trimmingCharacters(in: .whitespaces).isEmpty { throw problem(key, "is empty") }
+        }
         self.config = config
+        for (key, value) in [("mlp", config.mlp), ("activation", config.activation), ("init", config.initializer),
+                             ("norm", config.norm), ("loss", config.loss), ("optimizer", config.optimizer),
+                             ("schedule", config.schedule), ("dataset", config.dataset), ("data", config.data),
+                             ("label", config.label), ("precision", config.precision)] {
+            try nonEmpty(key, value)
+        }
+        if let targets = config.targets {
+            guard !targets.isEmpty else { throw problem("targets", "is empty; give the target column names, comma-separated") }
+            if let position = targets.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                throw problem("targets", "item \(position + 1) is empty; give the column names, comma-separated")
+            }
+        }
         if config.mlp != nil && (config.depth != nil || config.width != nil) {
             throw problem("mlp", "give the sizes (mlp) or depth and width, not both")
         }
@@ -61,87 +86,143 @@ public struct Experiment: Sendable {
         }
         let activationName = config.activation ?? "relu"
         guard let activation = Activation(name: activationName) else {
-            throw problem("activation", "unknown '\(activationName)'; known: \(Activation.knownNames.joined(separator: ", "))"
+            throw problem("activation", "unknown \(quoted(activationName)); known: \(Activation.knownNames.joined(separator: ", "))"
                           + " (leaky-relu, elu and softplus take a parameter after a colon, e.g. leaky-relu:0.2)")
         }
         self.activation = activation
         initializer = config.initializer ?? "he-normal"
         guard Initializer(name: initializer) != nil else {
-            throw problem("init", "unknown '\(initializer)'; known: \(Initializer.knownNames.joined(separator: ", ")), "
+            throw problem("init", "unknown \(quoted(initializer)); known: \(Initializer.knownNames.joined(separator: ", ")), "
                           + "NAME:GAIN for xavier, he and orthogonal, normal:STD, uniform:BOUND")
         }
         let normName = config.norm ?? "none"
         guard let norm = ModelSpec.Norm(rawValue: normName) else {
-            throw problem("norm", "unknown '\(normName)'; use none, layer or batch")
+            throw problem("norm", "unknown \(quoted(normName)); use none, layer or batch")
         }
         self.norm = norm
         residual = config.residual ?? false
         dropout = config.dropout ?? 0
-        guard dropout >= 0 && dropout < 1 else { throw problem("dropout", "must be in [0, 1), got \(dropout)") }
+        try finite("dropout", dropout, "in [0, 1)") { $0 >= 0 && $0 < 1 }
         if let loss = config.loss, makeLoss(named: loss, as: Float.self) == nil {
-            throw problem("loss", "unknown '\(loss)'; use mse, cross-entropy or bce")
+            throw problem("loss", "unknown \(quoted(loss)); use mse, cross-entropy or bce")
         }
         loss = config.loss
         let optimizerName = config.optimizer ?? "adam"
         guard let optimizer = OptimizerKind(rawValue: optimizerName.lowercased()) else {
-            throw problem("optimizer", "unknown '\(optimizerName)'; known: "
+            throw problem("optimizer", "unknown \(quoted(optimizerName)); known: "
                           + OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))
         }
         self.optimizer = optimizer
         learningRate = config.learningRate ?? optimizer.defaultLearningRate
-        guard learningRate > 0 else { throw problem("lr", "must be positive, got \(learningRate)") }
+        try finite("lr", learningRate, "a finite number > 0") { $0 > 0 }
         weightDecay = config.weightDecay
-        if let weightDecay, weightDecay < 0 { throw problem("weight-decay", "must be ≥ 0, got \(weightDecay)") }
+        try finite("weight-decay", weightDecay, "a finite number ≥ 0") { $0 >= 0 }
         switch (config.clipNorm, config.clipValue) {
         case (nil, nil): clipping = .none
         case (let norm?, nil):
-            guard norm > 0 else { throw problem("clip-norm", "must be positive, got \(norm)") }
+            try finite("clip-norm", norm, "a finite number > 0") { $0 > 0 }
             clipping = .norm(norm)
         case (nil, let value?):
-            guard value > 0 else { throw problem("clip-value", "must be positive, got \(value)") }
+            try finite("clip-value", value, "a finite number > 0") { $0 > 0 }
             clipping = .value(value)
         case (.some, .some): throw problem("clip-norm", "give clip-norm or clip-value, not both")
         }
+        try positive("steps", config.steps)
+        try positive("epochs", config.epochs)
         switch (config.steps, config.epochs) {
         case (nil, nil): budget = .steps(1000)
         case (let steps?, nil): budget = .steps(steps)
         case (nil, let epochs?): budget = .epochs(epochs)
         case (.some, .some): throw problem("steps", "give steps or epochs, not both")
         }
+        try positive("batch", config.batch)
         batch = config.batch ?? 64
+        try positive("eval-every", config.evaluateEvery)
         evaluateEvery = config.evaluateEvery
         stopOnNonFinite = config.stopOnNonFinite ?? true
         seed = config.seed ?? 0
         schedule = config.schedule ?? "constant"
-        if case .steps(let steps) = budget, LearningRateSchedule(parsing: schedule, totalSteps: steps) == nil {
-            throw problem("schedule", "cannot read '\(schedule)'; use constant, step:SIZE:FACTOR, exponential:FACTOR, "
+        // The schedule is read the same way whatever the budget; with epochs its length is known only once
+        // the data is, so it is checked here against a stand-in length.
+        let plannedSteps = if case .steps(let steps) = budget { steps } else { 1000 }
+        guard LearningRateSchedule(parsing: schedule, totalSteps: plannedSteps) != nil else {
+            throw problem("schedule", "cannot read \(quoted(schedule)); use constant, step:SIZE:FACTOR, exponential:FACTOR, "
                           + "cosine[:STEPS[:MIN]], optionally after warmup:STEPS, (e.g. warmup:100,cosine)")
         }
+        try finite("noise", config.noise, "a finite number ≥ 0") { $0 >= 0 }
         if let path = config.data {
             if config.dataset != nil { throw problem("data", "give a CSV file (data) or a built-in dataset, not both") }
+            if config.examples != nil || config.noise != nil {
+                throw problem(config.examples != nil ? "examples" : "noise",
+                              "applies to a built-in dataset, not to a CSV file (data)")
+            }
             guard config.label != nil || !(config.targets ?? []).isEmpty else {
                 throw problem("label", "a CSV file needs the label column (label) or regression target columns (targets)")
             }
+            if config.label != nil && config.targets != nil {
+                throw problem("label", "give the label column (label) or regression targets (targets), not both")
+            }
             data = .csv(path: path, label: config.label, targets: config.targets ?? [])
         } else {
+            if config.label != nil || config.targets != nil {
+                throw problem(config.label != nil ? "label" : "targets", "names a column of a CSV file; give the file with data")
+            }
             let name = config.dataset ?? "spirals"
             guard SyntheticData.names.contains(name.lowercased()) else {
-                throw problem("dataset", "unknown '\(name)'; built in: \(SyntheticData.names.joined(separator: ", "))"
+                throw problem("dataset", "unknown \(quoted(name)); built in: \(SyntheticData.names.joined(separator: ", "))"
                               + ", or give a CSV file with data")
             }
             let samples = config.examples ?? 1000
             guard samples >= 2 else { throw problem("examples", "needs at least 2 examples, got \(samples)") }
+            // Every built-in dataset has at most 4 inputs and outputs together; the split copies them once.
+            try MemoryBudget.check(bytes: MemoryBudget.product([samples, 8, 2, 8]) ?? .max,
+                                   what: "\(samples) examples", setting: "examples")
             data = .synthetic(name: name.lowercased(), samples: samples, noise: config.noise ?? 0.1)
         }
         validation = config.validation ?? 0.2
-        guard validation >= 0 && validation < 1 else { throw problem("validation", "must be in [0, 1), got \(validation)") }
+        try finite("validation", validation, "in [0, 1)") { $0 >= 0 && $0 < 1 }
         standardize = config.standardize ?? true
         let precisionName = config.precision ?? "float"
         guard let precision = Precision(rawValue: precisionName.lowercased()) else {
-            throw problem("precision", "unknown '\(precisionName)'; use float or double")
+            throw problem("precision", "unknown \(quoted(precisionName)); use float or double")
         }
         self.precision = precision
-        guard batch > 0 else { throw problem("batch", "must be positive, got \(batch)") }
+        // The model's size is known now when the sizes are given, else once the data is (`modelSpec`).
+        if let sizes {
+            try checkModelMemory(sizes)
+        } else {
+            try checkModelMemory([hiddenWidth] + Array(repeating: hiddenWidth, count: hiddenDepth) + [1])
+        }
+    }
+
+    /// Throws when a model of `sizes` would not fit in memory with its gradients, the optimizer's state
+    /// (two moments for Adam) and a batch's activations and their gradients.
+    func checkModelMemory(_ sizes: [Int]) throws {
+        let scalar = precision == .double ? 8 : 4
+        var terms: [Int] = []
+        for (input, output) in zip(sizes, sizes.dropFirst()) {
+            terms.append(MemoryBudget.product([input + 1, output]) ?? .max)
+        }
+        let parameters = MemoryBudget.sum(terms) ?? .max
+        let units = MemoryBudget.sum(sizes) ?? .max
+        // Value, gradient and two optimizer moments per parameter; per unit of a batch, about six buffers
+        // (pre-activation, activation, their gradients, normalisation and dropout).
+        let bytes = MemoryBudget.sum([MemoryBudget.product([parameters, 4, scalar]) ?? .max,
+                                      MemoryBudget.product([units, batch, 6, scalar]) ?? .max]) ?? .max
+        let setting = config.mlp != nil ? "mlp" : (config.width != nil ? "width" : "depth")
+        try MemoryBudget.check(bytes: bytes, what: "a model of \(parameters == .max ? "too many" : "\(parameters)") "
+                               + "parameters at batch \(batch)", setting: setting)
+    }
+
+    /// `self` once the data, the model and the loss have been put together once: everything that only the
+    /// data can tell (a CSV file's problems, sizes that do not fit it, a loss for the wrong kind of target,
+    /// a batch that leaves one example for batch normalisation) fails here, before any work is written.
+    public func checkedAgainstData() throws -> Experiment {
+        switch precision {
+        case .float: _ = try makeTrainer(as: Float.self)
+        case .double: _ = try makeTrainer(as: Double.self)
+        }
+        return self
     }
 
     /// The training and validation sets: seeded split, standardised with the training part's statistics.
@@ -174,6 +255,7 @@ public struct Experiment: Sendable {
     /// The model for data with `inputs` features and `outputs` targets.
     public func modelSpec(inputs: Int, outputs: Int) throws -> ModelSpec {
         let sizes = self.sizes ?? [inputs] + Array(repeating: hiddenWidth, count: hiddenDepth) + [outputs]
+        try checkModelMemory(sizes)
         guard sizes.first == inputs else {
             throw ExperimentError(setting: "mlp", message: "starts with \(sizes[0]) inputs but the data has \(inputs) features")
         }
@@ -189,6 +271,11 @@ public struct Experiment: Sendable {
     public func makeTrainer<Scalar: TensorScalar>(as: Scalar.Type = Scalar.self) throws -> Trainer<Scalar> {
         let (train, held) = try makeData(as: Scalar.self)
         let spec = try modelSpec(inputs: train.features, outputs: train.outputs)
+        if norm == .batch && (train.count % batch == 1 || train.count == 1) {
+            throw ExperimentError(setting: "batch", message: "with norm batch, the last batch of each epoch would hold 1 "
+                                  + "of the \(train.count) training examples, and BatchNorm1d needs at least 2 per batch "
+                                  + "in training (as torch's); choose another batch size")
+        }
         var generator = RandomGenerator(seed: seed &+ 0x5EED)
         let model: Sequential<Scalar> = spec.build(generator: &generator)
         let isClassification = if case .classes = train.targets { true } else { false }
@@ -229,5 +316,12 @@ public struct Experiment: Sendable {
 public struct ExperimentError: Error, CustomStringConvertible, Equatable {
     public var setting: String
     public var message: String
+    public init(setting: String, message: String) {
+        self.setting = setting
+        self.message = message
+    }
     public var description: String { "'\(setting)' (--\(setting)): \(message)" }
 }
+
+/// A value the user gave, quoted for a message: at most 80 characters of it, line breaks shown as ⏎.
+public func quoted(_ value: String) -> String { "'" + CSVTable.clipped(value) + "'" }

@@ -1,5 +1,6 @@
 import Backprop
 import Foundation
+import RunFormat
 import Yams
 
 /// Every setting of a training run, each with a command-line flag of the same name and a config-file
@@ -74,36 +75,51 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     /// Reads a config file. Every problem is a `ConfigError` naming the file, line, column and key.
-    public static func load(from url: URL) throws -> ExperimentConfig {
-        let text: String
+    public static func load(from url: URL) throws -> ExperimentConfig { try loadWithSource(from: url).config }
+
+    /// Reads a config file, with where each setting's value stands in it, so that a value found wrong
+    /// later (`Experiment.init`) is reported at its line and column.
+    public static func loadWithSource(from url: URL) throws -> (config: ExperimentConfig, source: ConfigSource) {
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw ConfigError(file: url.path, line: nil, column: nil, key: nil,
-                              message: "cannot read the file (\(error.localizedDescription)); check the path")
+            bytes = try FileAccess.read(url.path)
+        } catch let error as FileAccessError {
+            throw ConfigError(file: url.path, line: nil, column: nil, key: nil, message: error.problem)
         }
-        return try parse(text, file: url.path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(file: url.path, line: nil, column: nil, key: nil,
+                              message: "not UTF-8 text; save the config file as UTF-8")
+        }
+        return try parseWithSource(text, file: url.path)
     }
 
     /// Parses config text; `file` names it in errors.
     public static func parse(_ text: String, file: String) throws -> ExperimentConfig {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw ConfigError(file: file, line: nil, column: nil, key: nil,
-                              message: "not valid YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
-        }
-        guard let root else { return ExperimentConfig() }
+        try parseWithSource(text, file: file).config
+    }
+
+    /// Parses config text, with the places of its values.
+    public static func parseWithSource(_ text: String, file: String) throws -> (config: ExperimentConfig, source: ConfigSource) {
+        let root = try composeYAML(text, file: file)
+        guard let root else { return (ExperimentConfig(), ConfigSource(file: file)) }
+        return try parse(root, file: file)
+    }
+
+    /// Parses one YAML mapping of settings (a config file, or a sweep file's `base`).
+    public static func parse(_ root: Node, file: String) throws -> (config: ExperimentConfig, source: ConfigSource) {
         guard let mapping = root.mapping else {
             throw ConfigError(file: file, line: root.mark?.line, column: root.mark?.column, key: nil,
                               message: "expected a mapping of settings (key: value lines), found \(kind(of: root))")
         }
         var config = ExperimentConfig()
+        var source = ConfigSource(file: file)
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else {
                 throw ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column, key: nil,
                                   message: "a key must be text")
+            }
+            if let mark = value.mark ?? keyNode.mark {
+                source.locations[key] = ConfigSource.Location(line: mark.line, column: mark.column)
             }
             let field = FieldReader(file: file, key: key, node: value)
             switch key {
@@ -144,7 +160,24 @@ public struct ExperimentConfig: Sendable, Equatable {
                                   message: "unknown setting\(suggestion); known settings: \(keys.joined(separator: ", "))")
             }
         }
-        return config
+        return (config, source)
+    }
+
+    /// The YAML document of `text`, nil when empty; a syntax error names its line and column.
+    static func composeYAML(_ text: String, file: String) throws -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            switch error {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
+                 .composer(_, let problem, let mark, _):
+                throw ConfigError(file: file, line: mark.line, column: mark.column, key: nil,
+                                  message: "not valid YAML: \(CSVTable.clipped(problem))")
+            default:
+                throw ConfigError(file: file, line: nil, column: nil, key: nil,
+                                  message: "not valid YAML: " + CSVTable.clipped(String(describing: error)))
+            }
+        }
     }
 }
 
@@ -205,13 +238,13 @@ private struct FieldReader {
             }
         }
         guard let s = node.scalar?.string else { throw failure("a list of column names") }
-        return s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        return s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 }
 
 private func kind(of node: Node) -> String {
     switch node {
-    case .scalar(let s): "'\(s.string)'"
+    case .scalar(let s): quoted(s.string)
     case .mapping: "a mapping"
     case .sequence: "a list"
     case .alias: "an alias"
@@ -230,4 +263,27 @@ func editDistance(_ a: String, _ b: String) -> Int {
         previous = current
     }
     return a.isEmpty ? b.count : previous[b.count]
+}
+
+/// Where each setting of a config file stands: the line and column of its value.
+public struct ConfigSource: Sendable, Equatable {
+    public struct Location: Sendable, Equatable {
+        public var line: Int
+        public var column: Int
+    }
+
+    public var file: String
+    public var locations: [String: Location] = [:]
+
+    public init(file: String, locations: [String: Location] = [:]) {
+        self.file = file
+        self.locations = locations
+    }
+
+    /// `error` placed at its setting's value in this file, when the file gave that setting.
+    public func place(_ error: ExperimentError) -> ConfigError? {
+        guard let location = locations[error.setting] else { return nil }
+        return ConfigError(file: file, line: location.line, column: location.column, key: error.setting,
+                           message: error.message)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import Yams
 
 /// A grid of training runs: a base configuration and axes of values, every combination one run.
@@ -20,9 +21,12 @@ public struct Sweep: Sendable, Equatable {
     public struct Axis: Sendable, Equatable {
         public var key: String
         public var values: [String]
-        public init(key: String, values: [String]) {
+        /// Where the axis was given, for messages: `--lr`, or `sweep.yaml:5:7`.
+        public var origin: String
+        public init(key: String, values: [String], origin: String = "sweep") {
             self.key = key
             self.values = values
+            self.origin = origin
         }
     }
 
@@ -46,6 +50,8 @@ public struct Sweep: Sendable, Equatable {
 
     public var base: ExperimentConfig
     public var axes: [Axis]
+    /// Where the base settings stand in the sweep file, when they came from one.
+    public var baseSource: ConfigSource?
 
     public init(base: ExperimentConfig, axes: [Axis]) {
         self.base = base
@@ -60,11 +66,20 @@ public struct Sweep: Sendable, Equatable {
     public func configurations() throws -> [Configuration] {
         for axis in axes {
             guard ExperimentConfig.keys.contains(axis.key) else {
-                throw ConfigError(file: "sweep", line: nil, column: nil, key: axis.key,
-                                  message: "unknown setting; known: \(ExperimentConfig.keys.joined(separator: ", "))")
+                throw SweepError(origin: axis.origin, key: axis.key,
+                                 message: "unknown setting; see `gradlab train --help` for the settings")
             }
-            guard !axis.values.isEmpty else {
-                throw ConfigError(file: "sweep", line: nil, column: nil, key: axis.key, message: "has no values")
+            guard !axis.values.isEmpty else { throw SweepError(origin: axis.origin, key: axis.key, message: "has no values") }
+            if let position = axis.values.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                throw SweepError(origin: axis.origin, key: axis.key,
+                                 message: "item \(position + 1) of the list is empty; separate values with single commas")
+            }
+            for value in axis.values {
+                do {
+                    _ = try ExperimentConfig.parse(Self.mapping([(axis.key, value)]), file: axis.origin)
+                } catch let error as ConfigError {
+                    throw SweepError(origin: axis.origin, key: axis.key, message: error.message)
+                }
             }
         }
         var result: [Configuration] = []
@@ -76,8 +91,8 @@ public struct Sweep: Sendable, Equatable {
                 assignments.insert(.init(key: axis.key, value: axis.values[rest % axis.values.count]), at: 0)
                 rest /= axis.values.count
             }
-            let text = assignments.map { "\($0.key): \(Self.yamlScalar($0.value))" }.joined(separator: "\n")
-            let overrides = try ExperimentConfig.parse(text, file: "sweep (\(assignments.map(\.description).joined(separator: ", ")))")
+            let overrides = try ExperimentConfig.parse(Self.mapping(assignments.map { ($0.key, $0.value) }),
+                                                       file: "sweep").config
             var name = assignments.isEmpty ? "run" : assignments.map { Self.folderName($0.value) }.joined(separator: "-")
             if names.contains(name) { name += "-\(index)" }
             names.insert(name)
@@ -89,29 +104,27 @@ public struct Sweep: Sendable, Equatable {
 
     /// Reads a sweep file (`base` and `grid`); problems name the file, line and key.
     public static func load(from url: URL) throws -> Sweep {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw ConfigError(file: url.path, line: nil, column: nil, key: nil,
-                              message: "cannot read the sweep file (\(error.localizedDescription)); check the path")
+            bytes = try FileAccess.read(url.path)
+        } catch let error as FileAccessError {
+            throw ConfigError(file: url.path, line: nil, column: nil, key: nil, message: error.problem)
         }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigError(file: url.path, line: nil, column: nil, key: nil, message: "not valid YAML: \(error)")
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigError(file: url.path, line: nil, column: nil, key: nil, message: "not UTF-8 text")
         }
+        let root = try ExperimentConfig.composeYAML(text, file: url.path)
         guard let mapping = root?.mapping else {
             throw ConfigError(file: url.path, line: root?.mark?.line, column: nil, key: nil,
                               message: "expected a mapping with 'base' and 'grid'")
         }
         var base = ExperimentConfig()
+        var baseSource = ConfigSource(file: url.path)
         var axes: [Axis] = []
         for (keyNode, value) in mapping {
             switch keyNode.string {
             case "base":
-                base = try ExperimentConfig.parse(try Yams.serialize(node: value), file: url.path + " (base)")
+                (base, baseSource) = try ExperimentConfig.parse(value, file: url.path)
             case "grid":
                 guard let grid = value.mapping else {
                     throw ConfigError(file: url.path, line: value.mark?.line, column: value.mark?.column, key: "grid",
@@ -119,26 +132,28 @@ public struct Sweep: Sendable, Equatable {
                 }
                 for (axisKey, list) in grid {
                     let key = axisKey.string ?? ""
-                    let values = list.sequence.map { $0.compactMap(\.string) } ?? list.string.map { [$0] }
-                    guard let values, !values.isEmpty else {
+                    let items = list.sequence.map(Array.init) ?? (list.scalar != nil ? [list] : [])
+                    guard !items.isEmpty, items.allSatisfy({ $0.scalar != nil }) else {
                         throw ConfigError(file: url.path, line: list.mark?.line, column: list.mark?.column, key: key,
                                           message: "expected a list of values, e.g. [sgd, adam]")
                     }
-                    axes.append(Axis(key: key, values: values))
+                    let values = items.map { $0.scalar!.string }
+                    let origin = "\(url.path):\(list.mark?.line ?? 0):\(list.mark?.column ?? 0)"
+                    axes.append(Axis(key: key, values: values, origin: origin))
                 }
             default:
                 throw ConfigError(file: url.path, line: keyNode.mark?.line, column: keyNode.mark?.column,
                                   key: keyNode.string, message: "unknown section; a sweep file has 'base' and 'grid'")
             }
         }
-        return Sweep(base: base, axes: axes)
+        var sweep = Sweep(base: base, axes: axes)
+        sweep.baseSource = baseSource
+        return sweep
     }
 
-    static func yamlScalar(_ value: String) -> String {
-        let plain = !value.isEmpty && !value.contains(": ") && !value.contains(" #")
-            && !"[]{}&*!|>'\"%@`#".contains(value.first!)
-        return plain ? value : "\"" + value.replacingOccurrences(of: "\\", with: "\\\\")
-            .replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    /// A YAML mapping of settings to plain scalars, read as a config file would read them.
+    static func mapping(_ pairs: [(String, String)]) -> Node {
+        .mapping(Node.Mapping(pairs.map { (Node($0.0), Node($0.1)) }))
     }
 
     static func folderName(_ value: String) -> String {
@@ -156,5 +171,20 @@ extension Sweep.Axis {
         public var key: String
         public var value: String
         public var description: String { "\(key)=\(value)" }
+    }
+}
+
+/// A sweep axis that cannot work: where it was given (a flag or the file's line), the setting and why.
+public struct SweepError: Error, CustomStringConvertible, Equatable {
+    public var origin: String
+    public var key: String
+    public var message: String
+    public init(origin: String, key: String, message: String) {
+        self.origin = origin
+        self.key = key
+        self.message = message
+    }
+    public var description: String {
+        origin.hasPrefix("--") ? "\(origin): \(message)" : "\(origin): '\(key)': \(message)"
     }
 }

@@ -64,7 +64,7 @@ public struct SweepRunner: Sendable {
 
     /// Checks every configuration before anything runs: a bad value fails the sweep at once.
     public func validate() throws {
-        for configuration in configurations { _ = try Experiment(configuration.config) }
+        for configuration in configurations { _ = try Experiment(configuration.config).checkedAgainstData() }
     }
 
     /// Runs what is assigned and not yet done. `finished` is called (on one thread at a time) as each

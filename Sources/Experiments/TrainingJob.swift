@@ -113,37 +113,32 @@ public struct TrainingJob {
     }
 
     /// Creates the folder, or clears an existing run folder when `force` allows it.
+    ///
+    /// `force` replaces a folder only when run.json says `"format": "gradlab.run"` and every entry is one
+    /// GradLab writes (`RunFolderContents`); otherwise nothing is touched and the first foreign entry is
+    /// named. The current folder, its parents and an empty path are never a run folder.
     func prepareFolder() throws {
-        let manager = FileManager.default
-        var isDirectory: ObjCBool = false
-        if manager.fileExists(atPath: folder.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
+        try RunFolderContents.checkIsOwnFolder(folder.path)
+        var info = stat()
+        if lstat(folder.path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR || (info.st_mode & S_IFMT) == S_IFLNK else {
                 throw RunFolderError.cannotWrite(path: folder.path, reason: "a file, not a folder, has this name")
             }
-            let contents = (try? manager.contentsOfDirectory(atPath: folder.path)) ?? []
-            if !contents.isEmpty {
+            let entries = try RunFolderContents.entries(of: folder)
+            if !entries.isEmpty {
                 guard force else { throw RunFolderError.exists(path: folder.path) }
-                guard contents.contains("run.json") else {
-                    throw RunFolderError.cannotWrite(
-                        path: folder.path, reason: "it holds files but no run.json, so it is not a run folder; "
-                            + "--force replaces only run folders")
-                }
+                try RunFolderContents.checkReplaceable(folder)
                 do {
-                    for item in contents { try manager.removeItem(at: folder.appendingPathComponent(item)) }
+                    for item in entries { try FileManager.default.removeItem(at: folder.appendingPathComponent(item)) }
                 } catch {
-                    throw RunFolderError.cannotWrite(path: folder.path, reason: "cannot clear it: \(error.localizedDescription)")
+                    throw RunFolderError.cannotWrite(path: folder.path, reason: "cannot clear it: " + FileAccess.words(for: error))
                 }
-            }
-        } else {
-            do {
-                try manager.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw RunFolderError.cannotWrite(path: folder.path, reason: "cannot create the folder: "
-                                                 + error.localizedDescription)
             }
         }
-        guard manager.isWritableFile(atPath: folder.path) else {
-            throw RunFolderError.cannotWrite(path: folder.path, reason: "the folder is not writable")
+        do {
+            try FileAccess.prepareFolder(folder.path)
+        } catch let error as FileAccessError {
+            throw RunFolderError.cannotWrite(path: folder.path, reason: error.problem)
         }
     }
 }

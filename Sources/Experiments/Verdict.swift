@@ -23,21 +23,17 @@ public struct Verdict: Sendable, Equatable {
 
     /// Judges the run in `folder`; `settings` labels it.
     public init(folder: URL, name: String, settings: String, targetLoss: Double?) throws {
-        let manifest = try RunManifest.read(from: folder)
+        // The one run-folder reader, so that compare accepts and rejects the folders report does.
+        let run = try RunReader().read(folder)
+        let manifest = run.manifest
         self.name = name
         self.settings = settings
-        status = manifest.effectiveStatus
-        let table = try? CSVTable(url: folder.appendingPathComponent("steps.csv"))
-        let losses = (try? table?.numbers("loss")) ?? nil
-        let stepNumbers = (try? table?.numbers("step")) ?? nil
-        steps = max(manifest.stepsCompleted, Int((stepNumbers?.last ?? nil) ?? 0))
-        finalLoss = manifest.finalLoss ?? (losses?.last ?? nil)
+        status = run.status
+        steps = run.lastStep
+        finalLoss = manifest.finalLoss ?? run.steps.last?.loss
         validationLoss = manifest.finalValidationLoss
         accuracy = manifest.finalValidationAccuracy ?? manifest.finalTrainAccuracy
-        if let targetLoss, let losses, let stepNumbers {
-            stepsToTarget = zip(stepNumbers, losses).first { ($0.1 ?? .infinity) <= targetLoss }.flatMap { $0.0 }
-                .map { Int($0) }
-        }
+        if let targetLoss { stepsToTarget = run.steps.first { $0.loss <= targetLoss }?.step }
         depthRatio = manifest.depthRatio
         findings = manifest.findings.map(\.kind)
         reason = Self.reason(manifest: manifest, settings: settings)
@@ -123,7 +119,7 @@ public struct Verdict: Sendable, Equatable {
         do {
             try text.write(to: url, atomically: true, encoding: .utf8)
         } catch {
-            throw RunFolderError.cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw RunFolderError.cannotWrite(path: url.path, reason: FileAccess.words(for: error))
         }
     }
 }

@@ -50,7 +50,7 @@ public struct Figure: Sendable {
 
     /// The complete gnuplot script writing `NAME.FORMAT` for each of `formats`.
     public func script(formats: [ImageFormat]) -> String {
-        var text = "# \(title)\n# Written by gradlab report; run `gnuplot \(name).gp` in this folder to render it again.\n"
+        var text = "# \(title)\n# Written by gradlab report; run \"gnuplot \(name).gp\" in this folder to render it again.\n"
         for format in formats {
             text += "\nreset\n\(format.terminal(width: width, height: height))\nset output '\(name).\(format.rawValue)'\n"
             text += commands

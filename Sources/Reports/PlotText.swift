@@ -73,7 +73,28 @@ enum PlotText {
     }
 }
 
-/// Text safe inside a single-quoted gnuplot string.
+/// Text safe inside a single-quoted gnuplot string: the one way text reaches a gnuplot script.
+///
+/// Every string from a run folder, a flag or a config (run, layer and parameter names, verdicts) goes
+/// through here, so none can end the string and run as a command: line breaks and other control
+/// characters become spaces (a newline would end the command), `'` is doubled (gnuplot's escape inside
+/// single quotes), and the characters gnuplot substitutes on a command line, `` ` `` (shell command) and
+/// `@` (macro), are replaced by look-alikes (‘ and ＠). Backslashes are literal in single-quoted strings.
 func gnuplotEscaped(_ text: String) -> String {
-    text.replacingOccurrences(of: "'", with: "''")
+    var result = ""
+    result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "'": result += "''"
+        case "`": result += "\u{2018}"
+        case "@": result += "\u{FF20}"
+        default:
+            if scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}" {
+                result += " "
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return result
 }

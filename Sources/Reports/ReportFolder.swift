@@ -7,12 +7,9 @@ enum ReportFolder {
     static func prepare(_ folders: [URL]) throws {
         for folder in folders {
             do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw RunFolderError.cannotWrite(path: folder.path, reason: "cannot create the folder")
-            }
-            guard FileManager.default.isWritableFile(atPath: folder.path) else {
-                throw RunFolderError.cannotWrite(path: folder.path, reason: "the folder is not writable")
+                try FileAccess.prepareFolder(folder.path)
+            } catch let error as FileAccessError {
+                throw RunFolderError.cannotWrite(path: folder.path, reason: error.problem)
             }
         }
     }
@@ -25,7 +22,7 @@ enum ReportFolder {
             do {
                 try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: destination)
             } catch {
-                throw RunFolderError.cannotWrite(path: destination.path, reason: error.localizedDescription)
+                throw RunFolderError.cannotWrite(path: destination.path, reason: FileAccess.words(for: error))
             }
         }
     }
@@ -35,7 +32,7 @@ enum ReportFolder {
         do {
             try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            throw RunFolderError.cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw RunFolderError.cannotWrite(path: url.path, reason: FileAccess.words(for: error))
         }
     }
 }

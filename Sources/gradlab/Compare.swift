@@ -73,9 +73,7 @@ struct Compare: ParsableCommand {
     func makeSweep() throws -> Sweep {
         var sweep = Sweep(base: ExperimentConfig(), axes: [])
         if let sweepFile {
-            do { sweep = try Sweep.load(from: URL(fileURLWithPath: sweepFile)) } catch let error as ConfigError {
-                throw UserError(message: error.description)
-            }
+            sweep = try Sweep.load(from: URL(fileURLWithPath: sweepFile))
         }
         var base = ExperimentConfig()
         data.apply(to: &base)
@@ -91,9 +89,10 @@ struct Compare: ParsableCommand {
         ]
         for (key, text, separator) in lists {
             guard let text else { continue }
-            let values = text.split(separator: separator).map { $0.trimmingCharacters(in: .whitespaces) }
+            let values = text.split(separator: separator, omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
             sweep.axes.removeAll { $0.key == key }
-            sweep.axes.append(Sweep.Axis(key: key, values: values))
+            sweep.axes.append(Sweep.Axis(key: key, values: values, origin: "--\(key)"))
         }
         // One value is a setting, not an axis: it does not belong in the run names.
         for axis in sweep.axes where axis.values.count == 1 {
@@ -114,11 +113,29 @@ struct Compare: ParsableCommand {
             runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
                                  shard: try shard.map(parseShard),
                                  recording: .init(recordEvery: recordEvery, histogramsEvery: 100))
-            try runner.validate()
-        } catch let error as ConfigError {
-            throw UserError(message: error.description)
+            if !merge { try runner.validate() }
         } catch let error as ExperimentError {
-            throw UserError(message: error.description)
+            // Name where the bad value was given: an axis (flag or sweep-file line), the base, or a flag.
+            if let axis = sweep.axes.first(where: { $0.key == error.setting }) {
+                throw SweepError(origin: axis.origin, key: error.setting, message: error.message)
+            }
+            if let placed = sweep.baseSource?.place(error) { throw placed }
+            throw error
+        }
+        if merge {
+            let found = configurations.filter {
+                FileManager.default.fileExists(atPath: runner.runFolder($0).appendingPathComponent("run.json").path)
+            }
+            guard !found.isEmpty else {
+                throw UserError(message: "\(folder.path): no runs of this sweep are there (looked for \(folder.path)/runs/NAME"
+                                + "/run.json); run the sweep (or its shards) without --merge first, with the same grid")
+            }
+        } else {
+            do {
+                try FileAccess.prepareFolder(folder.appendingPathComponent("runs").path)
+            } catch let error as FileAccessError {
+                throw UserError(message: "cannot use --out \(folder.path): \(error.problem)")
+            }
         }
         if !merge {
             let assigned = runner.assigned()
@@ -149,8 +166,6 @@ struct Compare: ParsableCommand {
                     progress.message(line)
                     progress.update(done, detail: "")
                 })
-            } catch let error as RunFolderError {
-                throw UserError(message: error.description)
             }
             signalSource?.cancel()
             signal(SIGINT, SIG_DFL)
@@ -173,11 +188,7 @@ struct Compare: ParsableCommand {
         if !missing.isEmpty {
             print("\nNot run yet (\(missing.count)): \(missing.joined(separator: ", ")); run the other shards, then --merge.")
         }
-        do {
-            try Verdict.write(verdicts, to: folder.appendingPathComponent("summary.csv"))
-        } catch let error as RunFolderError {
-            throw UserError(message: error.description)
-        }
+        try Verdict.write(verdicts, to: folder.appendingPathComponent("summary.csv"))
         print("\nSummary: \(folder.appendingPathComponent("summary.csv").path)")
     }
 }

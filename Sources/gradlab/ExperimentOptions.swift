@@ -67,7 +67,7 @@ struct DataOptions: ParsableArguments {
         if let noise { config.noise = noise }
         if let data { config.data = data }
         if let label { config.label = label }
-        if let targets { config.targets = targets.split(separator: ",").map(String.init) }
+        if let targets { config.targets = targets.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         if let validation { config.validation = validation }
         if let standardize { config.standardize = standardize }
     }
@@ -115,22 +115,29 @@ struct OptimizationOptions: ParsableArguments {
     }
 }
 
-/// Reads an optional config file and lays the flags over it (flags win), then checks every value.
-func makeExperiment(configFile: String?, seed: UInt64?, apply: (inout ExperimentConfig) -> Void) throws -> Experiment {
+/// Reads an optional config file and lays the flags over it (flags win), then checks every value. A
+/// value from the file that fails a check is reported at its line and column in the file.
+func makeExperiment(configFile: String?, seed: UInt64?, checksData: Bool = true,
+                    apply: (inout ExperimentConfig) -> Void) throws -> Experiment {
     var config = ExperimentConfig()
+    var source: ConfigSource?
     if let configFile {
-        do {
-            config = try ExperimentConfig.load(from: URL(fileURLWithPath: configFile))
-        } catch let error as ConfigError {
-            throw UserError(message: error.description)
-        }
+        (config, source) = try ExperimentConfig.loadWithSource(from: URL(fileURLWithPath: configFile))
     }
     var flags = ExperimentConfig()
     apply(&flags)
     if let seed { flags.seed = seed }
     do {
-        return try Experiment(config.merging(flags))
+        let experiment = try Experiment(config.merging(flags))
+        return checksData ? try experiment.checkedAgainstData() : experiment
     } catch let error as ExperimentError {
-        throw UserError(message: error.description)
+        throw placed(error, source: source, flags: flags)
     }
+}
+
+/// `error` as the user should see it: at its place in the config file when the file gave the setting
+/// and no flag overrode it, else naming the flag.
+func placed(_ error: ExperimentError, source: ConfigSource?, flags: ExperimentConfig) -> Error {
+    if flags.settings[error.setting] == nil, let placed = source?.place(error) { return placed }
+    return error
 }

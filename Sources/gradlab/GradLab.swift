@@ -1,5 +1,8 @@
 import ArgumentParser
+import Experiments
 import Foundation
+import Reports
+import RunFormat
 
 @main
 struct GradLab: ParsableCommand {
@@ -14,21 +17,46 @@ struct GradLab: ParsableCommand {
         subcommands: [Train.self, Check.self, Compare.self, Report.self, Inspect.self, Demo.self]
     )
 
-    /// Runs the command; usage and input errors exit with status 2 and a one-line message on stderr.
+    /// Runs the command. Usage and input errors exit with status 2 and one line on stderr,
+    /// `gradlab: error: WHAT`; `--help` and `--version` print and exit 0; a thrown `ExitCode` exits with it.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as UserError {
-            FileHandle.standardError.write(Data("gradlab: error: \(error.message)\n".utf8))
-            Foundation.exit(2)
+        } catch let code as ExitCode {
+            exit(withError: code)
         } catch {
-            let code = exitCode(for: error)
-            if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+            if let message = userMessage(for: error) { fail(message) }
+            switch exitCode(for: error) {
+            case .success: exit(withError: error)  // --help, --version
+            case .validationFailure: fail(message(for: error))  // ArgumentParser's usage errors
+            default: fail(FileAccess.words(for: error))  // never Foundation's own text
             }
-            exit(withError: error)
+        }
+    }
+
+    /// Prints `message` as one line on stderr and exits with status 2.
+    static func fail(_ message: String) -> Never {
+        let line = message.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        let clipped = line.count > 600 ? String(line.prefix(600)) + "…" : line
+        FileHandle.standardError.write(Data("gradlab: error: \(clipped)\n".utf8))
+        Foundation.exit(2)
+    }
+
+    /// The message of an error the user can fix, nil for ArgumentParser's own errors.
+    static func userMessage(for error: Error) -> String? {
+        switch error {
+        case let error as UserError: error.message
+        case let error as ConfigError: error.description
+        case let error as ExperimentError: error.description
+        case let error as SweepError: error.description
+        case let error as RunFolderError: error.description
+        case let error as CSVDataset.LoadError: error.description
+        case let error as SafeTensorsError: error.description
+        case let error as FileAccessError: error.description
+        case let error as GnuplotError: error.description
+        default: nil
         }
     }
 }

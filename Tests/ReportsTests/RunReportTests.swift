@@ -199,3 +199,85 @@ final class RunReportTests: XCTestCase {
         }
     }
 }
+
+/// Run folders are drawn from other people's files: no string in one may run a gnuplot or shell command,
+/// and none may reach the page as markup.
+final class InjectionTests: XCTestCase {
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("gradlab-inject-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+
+    /// Strings that would run `touch MARKER` if they escaped a gnuplot string or were substituted.
+    private func payloads(_ marker: URL) -> [String] {
+        [
+            "a'\nsystem('touch \(marker.path)-newline')\nb='",
+            "a'\rsystem('touch \(marker.path)-return')\r'",
+            "`touch \(marker.path)-backtick`",
+            "a\u{2028}system('touch \(marker.path)-separator')",
+            "@macro \\' \" <script>alert(1)</script> & <img src=x onerror=alert(2)>",
+        ]
+    }
+
+    private func hostileRun(_ index: Int, marker: URL) throws -> URL {
+        let texts = payloads(marker)
+        var fixture = RunFixture()
+        fixture.name = texts[index % texts.count]
+        fixture.layerName = texts[(index + 1) % texts.count]
+        fixture.findingMessage = texts[(index + 2) % texts.count]
+        let url = folder.appendingPathComponent("run\(index)")
+        try fixture.write(to: url)
+        var manifest = try RunManifest.read(from: url)
+        manifest.config = Dictionary(uniqueKeysWithValues: texts.enumerated().map { ("k\($0.offset)" + $0.element, $0.element) })
+        manifest.optimizer = ["name": texts[3], "lr": texts[0], "clip_norm": texts[1]]
+        manifest.dataset.name = texts[2]
+        manifest.model.description = texts[4]
+        manifest.created = texts[0]
+        manifest.findings = manifest.findings.map { f in
+            var f = f
+            f.kind = texts[1]; f.severity = texts[2]; f.layer = texts[3]
+            return f
+        }
+        try manifest.write(to: url)
+        return url
+    }
+
+    private func assertSafe(_ index: URL, marker: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        let siblings = try FileManager.default.contentsOfDirectory(atPath: marker.deletingLastPathComponent().path)
+        XCTAssertFalse(siblings.contains { $0.hasPrefix(marker.lastPathComponent) },
+                       "a command from the run folder ran: \(siblings)", file: file, line: line)
+        let html = try String(contentsOf: index, encoding: .utf8)
+        XCTAssertFalse(html.contains("<script"), "markup from the run reached the page", file: file, line: line)
+        XCTAssertFalse(html.contains("<img src=x"), file: file, line: line)
+        XCTAssertTrue(html.contains("&lt;script&gt;"), "the text is shown, escaped", file: file, line: line)
+        // Every script line that sets a title or label holds one complete single-quoted string.
+        let figures = index.deletingLastPathComponent().appendingPathComponent("figures")
+        for name in try FileManager.default.contentsOfDirectory(atPath: figures.path) where name.hasSuffix(".gp") {
+            let script = try String(contentsOf: figures.appendingPathComponent(name), encoding: .utf8)
+            for scriptLine in script.split(separator: "\n") where scriptLine.contains("system(") {
+                XCTAssertFalse(scriptLine.hasPrefix("system("), "\(name): \(scriptLine)", file: file, line: line)
+            }
+            XCTAssertFalse(script.contains("`"), "\(name) holds a backtick", file: file, line: line)
+        }
+    }
+
+    func testARunReportRunsNothingFromTheRunFolder() throws {
+        for index in 0..<payloads(folder).count {
+            let marker = folder.appendingPathComponent("marker\(index)")
+            let run = try hostileRun(index, marker: marker)
+            let page = try RunReport(run: try RunReader().read(run)).write(to: run.appendingPathComponent("report"))
+            try assertSafe(page, marker: marker)
+        }
+    }
+
+    func testAComparisonReportRunsNothingFromTheRunFolders() throws {
+        let marker = folder.appendingPathComponent("marker")
+        let runs = try (0..<payloads(folder).count).map { try RunReader().read(try hostileRun($0, marker: marker)) }
+        let page = try ComparisonReport(runs: runs).write(to: folder.appendingPathComponent("comparison"))
+        try assertSafe(page, marker: marker)
+    }
+}

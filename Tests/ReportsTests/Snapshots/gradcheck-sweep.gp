@@ -1,5 +1,5 @@
 # Gradient check step-size sweep
-# Written by gradlab report; run `gnuplot gradcheck-sweep.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot gradcheck-sweep.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 960,540 enhanced font 'sans,10'

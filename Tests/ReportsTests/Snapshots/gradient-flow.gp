@@ -1,5 +1,5 @@
 # Gradient flow by layer
-# Written by gradlab report; run `gnuplot gradient-flow.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot gradient-flow.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 1200,460 enhanced font 'sans,10'

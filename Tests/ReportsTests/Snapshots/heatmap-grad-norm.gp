@@ -1,5 +1,5 @@
 # Heatmap of log10 gradient norm
-# Written by gradlab report; run `gnuplot heatmap-grad-norm.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot heatmap-grad-norm.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 960,172 enhanced font 'sans,10'

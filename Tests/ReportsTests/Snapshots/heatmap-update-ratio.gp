@@ -1,5 +1,5 @@
 # Heatmap of log10 update ratio
-# Written by gradlab report; run `gnuplot heatmap-update-ratio.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot heatmap-update-ratio.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 960,172 enhanced font 'sans,10'

@@ -1,5 +1,5 @@
 # Gradient histograms
-# Written by gradlab report; run `gnuplot histograms-gradient.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot histograms-gradient.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 1200,460 enhanced font 'sans,10'

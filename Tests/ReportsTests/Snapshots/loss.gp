@@ -1,5 +1,5 @@
 # Loss against step
-# Written by gradlab report; run `gnuplot loss.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot loss.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 960,540 enhanced font 'sans,10'
