@@ -219,10 +219,19 @@ public struct Experiment: Sendable {
     /// a batch that leaves one example for batch normalisation) fails here, before any work is written.
     public func checkedAgainstData() throws -> Experiment {
         switch precision {
-        case .float: _ = try makeTrainer(as: Float.self)
-        case .double: _ = try makeTrainer(as: Double.self)
+        case .float: try checkBatches(trainingExamples: try makeTrainer(as: Float.self).trainingData.count)
+        case .double: try checkBatches(trainingExamples: try makeTrainer(as: Double.self).trainingData.count)
         }
         return self
+    }
+
+    /// Batch normalisation needs two examples in every training batch (torch refuses one, as the variance
+    /// of one value is 0): with `norm` batch, a last batch of one example is an error.
+    public func checkBatches(trainingExamples count: Int) throws {
+        guard norm == .batch, count % batch == 1 || count == 1 else { return }
+        throw ExperimentError(setting: "batch", message: "with norm batch, the last batch of each epoch would hold 1 "
+                              + "of the \(count) training examples, and BatchNorm1d needs at least 2 per batch "
+                              + "in training (as torch's); choose another batch size")
     }
 
     /// The training and validation sets: seeded split, standardised with the training part's statistics.
@@ -271,11 +280,6 @@ public struct Experiment: Sendable {
     public func makeTrainer<Scalar: TensorScalar>(as: Scalar.Type = Scalar.self) throws -> Trainer<Scalar> {
         let (train, held) = try makeData(as: Scalar.self)
         let spec = try modelSpec(inputs: train.features, outputs: train.outputs)
-        if norm == .batch && (train.count % batch == 1 || train.count == 1) {
-            throw ExperimentError(setting: "batch", message: "with norm batch, the last batch of each epoch would hold 1 "
-                                  + "of the \(train.count) training examples, and BatchNorm1d needs at least 2 per batch "
-                                  + "in training (as torch's); choose another batch size")
-        }
         var generator = RandomGenerator(seed: seed &+ 0x5EED)
         let model: Sequential<Scalar> = spec.build(generator: &generator)
         let isClassification = if case .classes = train.targets { true } else { false }

@@ -36,8 +36,22 @@ public struct GradientCheckJob {
     public func run() throws -> Report {
         let trainer: Trainer<Double> = try experiment.makeTrainer()
         let model = trainer.model
-        if let weights { try Checkpoint.load(weights, into: model) }
+        if let weights {
+            try Checkpoint.load(weights, into: model)
+            for named in model.parameters {
+                let bad = named.parameter.value.withUnsafeBufferPointer { $0.reduce(0) { $1.isFinite ? $0 : $0 + 1 } }
+                if bad > 0 {
+                    throw ExperimentError(setting: "weights", message: "\(weights.path): tensor '\(named.name)' holds \(bad) "
+                                          + "non-finite values (NaN or ±∞), so no gradient of it can be checked; "
+                                          + "check a checkpoint saved before the run diverged")
+                }
+            }
+        }
         let data = trainer.trainingData.subset(Array(0..<min(batch, trainer.trainingData.count)))
+        if experiment.norm == .batch && data.count < 2 {
+            throw ExperimentError(setting: "batch", message: "BatchNorm1d needs at least 2 examples in training mode; "
+                                  + "check a batch of 2 or more")
+        }
         let target: LossTarget<Double> = switch data.targets {
         case .classes(let labels, _): .classes(labels)
         case .values(let values): .values(values)
@@ -75,9 +89,9 @@ extension GradientCheckJob.Report {
     /// Writes `gradcheck.csv` (and `gradcheck-sweep.csv` when swept) into `folder`, creating it.
     public func write(to folder: URL) throws {
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw RunFolderError.cannotWrite(path: folder.path, reason: error.localizedDescription)
+            try FileAccess.prepareFolder(folder.path)
+        } catch let error as FileAccessError {
+            throw RunFolderError.cannotWrite(path: folder.path, reason: error.problem)
         }
         let csv = folder.appendingPathComponent("gradcheck.csv")
         try? FileManager.default.removeItem(at: csv)
@@ -93,7 +107,7 @@ extension GradientCheckJob.Report {
             do {
                 try text.write(to: folder.appendingPathComponent("gradcheck-sweep.csv"), atomically: true, encoding: .utf8)
             } catch {
-                throw RunFolderError.cannotWrite(path: folder.path, reason: error.localizedDescription)
+                throw RunFolderError.cannotWrite(path: folder.path, reason: FileAccess.words(for: error))
             }
         }
     }

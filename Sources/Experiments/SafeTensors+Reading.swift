@@ -1,16 +1,16 @@
 import Foundation
+import RunFormat
 
 extension SafeTensors {
     /// Reads a safetensors file and checks it (see the type's documentation).
     public init(contentsOf url: URL) throws {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: url.path) ? error.localizedDescription : "no such file"
-            throw SafeTensorsError.cannotRead(path: url.path, reason: reason)
+            bytes = try FileAccess.read(url.path)
+        } catch let error as FileAccessError {
+            throw SafeTensorsError.cannotRead(path: url.path, reason: error.problem)
         }
-        try self.init(parsing: [UInt8](data), path: url.path)
+        try self.init(parsing: bytes, path: url.path)
     }
 
     /// Parses and checks the bytes of a safetensors file; `path` names the file in errors.
@@ -39,7 +39,7 @@ extension SafeTensors {
         } catch let error as DecodingError {
             throw Self.explain(error, path: path)
         } catch {
-            throw malformed(nil, "the header is not valid JSON (\(error.localizedDescription))")
+            throw malformed(nil, "the header is not valid JSON")
         }
 
         let dataLength = file.count - headerEnd

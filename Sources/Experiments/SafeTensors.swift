@@ -1,5 +1,6 @@
 import Backprop
 import Foundation
+import RunFormat
 
 /// The tensors of a safetensors file: names, element types, shapes and raw little-endian bytes.
 ///
@@ -171,7 +172,7 @@ extension SafeTensors {
             try Data(bytes).write(to: temporary)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw SafeTensorsError.cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw SafeTensorsError.cannotWrite(path: url.path, reason: FileAccess.words(for: error))
         }
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))

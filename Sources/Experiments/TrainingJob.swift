@@ -58,6 +58,7 @@ public struct TrainingJob {
 
     func run<Scalar: TensorScalar>(as: Scalar.Type, hooks: Hooks) throws -> Outcome {
         let trainer: Trainer<Scalar> = try experiment.makeTrainer()
+        try experiment.checkBatches(trainingExamples: trainer.trainingData.count)
         try prepareFolder()
         let recorder = try RunRecorder<Scalar>(folder: folder, description: description(of: trainer),
                                                options: recording)
@@ -71,9 +72,9 @@ public struct TrainingJob {
             guard let loss: any Loss<Double> = makeLoss(named: trainer.loss.name) else {
                 throw ExperimentError(setting: "loss", message: "unknown '\(trainer.loss.name)'")
             }
-            trainer.observers.append(try GradientCheckObserver<Scalar>(
-                folder: folder, every: checkEvery, burnIn: min(10, checkEvery), twin: twin, loss: loss,
-                seed: experiment.seed, finding: { [recorder] in recorder.add($0) }))
+            trainer.observers.append(GradientCheckObserver<Scalar>(
+                every: checkEvery, burnIn: min(10, checkEvery), twin: twin, loss: loss, seed: experiment.seed,
+                record: { [recorder] in recorder.addGradchecks($0) }, finding: { [recorder] in recorder.add($0) }))
         }
         hooks.willBegin?(trainer.totalSteps, recorder.stopHandle)
         let summary = trainer.run()

@@ -74,6 +74,18 @@ public enum RunFolderContents {
         }
     }
 
+    /// Throws, naming the first foreign entry, unless `folder` is missing, empty, or a report folder
+    /// (index.html, figures/, data/ and the report's kinds of file): a report never overwrites other files.
+    public static func checkReportFolder(_ folder: URL) throws {
+        var info = stat()
+        guard stat(folder.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return }
+        try checkReport(folder, relative: "report") { name, why in
+            RunFolderError.cannotWrite(path: folder.path, reason: "a report replaces only an earlier report, and "
+                                       + "\(CSVTable.clipped(String(name.dropFirst("report/".count)))) \(why); "
+                                       + "choose another --out")
+        }
+    }
+
     /// A temporary file of an atomic write: `.run.json.1234.tmp`.
     static func isTemporary(_ name: String) -> Bool {
         guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }

@@ -17,7 +17,8 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
     private let twin: Sequential<Double>
     private let loss: any Loss<Double>
     private let checker: GradientChecker
-    private let writer: CSVTableWriter<GradcheckRow>
+    /// Where the rows go: gradcheck.csv written here, or a recorder that flushes them with steps.csv.
+    private let record: ([GradcheckRow]) -> Void
     private let finding: (FindingRow) -> Void
     private weak var trainer: Trainer<Scalar>?
     private var reportedWrong = false
@@ -31,9 +32,22 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
     ///   - burnIn: the step of the first check, once the weights have left their initial values.
     ///   - twin: a Double model of the trained model's structure.
     ///   - finding: receives a finding for a `wrong` verdict (the recorder's `add`).
-    public init(folder: URL, every: Int = 1000, burnIn: Int = 10, examples: Int = 16, twin: Sequential<Double>,
-                loss: any Loss<Double>,
-                seed: UInt64 = 0, finding: @escaping (FindingRow) -> Void) throws {
+    public convenience init(folder: URL, every: Int = 1000, burnIn: Int = 10, examples: Int = 16,
+                            twin: Sequential<Double>, loss: any Loss<Double>, seed: UInt64 = 0,
+                            finding: @escaping (FindingRow) -> Void) throws {
+        let writer = try CSVTableWriter<GradcheckRow>(url: folder.appendingPathComponent("gradcheck.csv"))
+        self.init(every: every, burnIn: burnIn, examples: examples, twin: twin, loss: loss, seed: seed,
+                  record: { rows in
+                      for row in rows { writer.append(row) }
+                      try? writer.flush()
+                  }, finding: finding)
+    }
+
+    /// Hands each check's rows to `record` (`RunRecorder.addGradchecks`, which writes them with the step's
+    /// row of steps.csv, so that a killed run's files agree).
+    public init(every: Int = 1000, burnIn: Int = 10, examples: Int = 16, twin: Sequential<Double>,
+                loss: any Loss<Double>, seed: UInt64 = 0, record: @escaping ([GradcheckRow]) -> Void,
+                finding: @escaping (FindingRow) -> Void) {
         precondition(every > 0 && burnIn > 0, "every (\(every)) and burnIn (\(burnIn)) must be positive")
         self.every = every
         self.burnIn = burnIn
@@ -42,7 +56,7 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
         self.loss = loss
         self.checker = GradientChecker(mode: .direction, seed: seed)
         self.finding = finding
-        writer = try CSVTableWriter(url: folder.appendingPathComponent("gradcheck.csv"))
+        self.record = record
     }
 
     public func trainingWillBegin(_ trainer: Trainer<Scalar>) { self.trainer = trainer }
@@ -67,8 +81,7 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
         let results = checker.check(problem)
         restore()
         checks += 1
-        for row in results.flatMap({ $0.rows(step: details.step) }) { writer.append(row) }
-        try? writer.flush()
+        record(results.flatMap { $0.rows(step: details.step) })
         let wrong = results.flatMap(\.entries).filter { $0.judgement.verdict == .wrong }
         if let first = wrong.first(where: { $0.index != "direction" }) ?? wrong.first, !reportedWrong {
             reportedWrong = true

@@ -66,6 +66,12 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     private let activations: CSVTableWriter<ActivationRow>
     private let histograms: CSVTableWriter<HistogramRow>
     private let findings: CSVTableWriter<FindingRow>
+    /// gradcheck.csv, created with the first check's rows.
+    private var gradchecks: CSVTableWriter<GradcheckRow>?
+    /// The last step whose row has been handed to steps.csv's writer.
+    private var writtenSteps = 0
+    /// Check rows waiting for their step's row of steps.csv to be written.
+    private var pendingGradchecks: [GradcheckRow] = []
     private var detectors: Detectors
     private let stopFlag = StopFlag()
     private let clock = ContinuousClock()
@@ -198,7 +204,11 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func stepDidFinish(_ record: StepRecord, details: StepDetails<Scalar>?) {
-        if let pendingStep { steps.append(pendingStep) }
+        if let pendingStep {
+            steps.append(pendingStep)
+            writtenSteps = pendingStep.step
+            appendGradchecks(upTo: pendingStep.step)
+        }
         pendingStep = StepRow(step: record.step, epoch: record.epoch, loss: record.loss,
                               learningRate: record.learningRate, gradientNorm: record.gradientNorm,
                               clipped: record.clipped, seconds: record.seconds)
@@ -255,6 +265,7 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
 
     public func trainingDidEnd(_ summary: TrainingSummary) {
         if let pendingStep { steps.append(pendingStep) }
+        appendGradchecks(upTo: .max)
         pendingStep = nil
         manifest.stepsCompleted = summary.stepsCompleted
         manifest.finalLoss = summary.finalLoss
@@ -270,6 +281,25 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
         }
         flushAll()
         writeManifest()
+    }
+
+    /// Takes the rows of a gradient check made during training; they reach gradcheck.csv with their step's
+    /// row of steps.csv, never ahead of it.
+    public func addGradchecks(_ rows: [GradcheckRow]) { pendingGradchecks += rows }
+
+    private func appendGradchecks(upTo step: Int) {
+        guard !pendingGradchecks.isEmpty else { return }
+        let ready = pendingGradchecks.filter { ($0.step ?? 0) <= step }
+        guard !ready.isEmpty else { return }
+        pendingGradchecks.removeAll { ($0.step ?? 0) <= step }
+        do {
+            if gradchecks == nil {
+                gradchecks = try CSVTableWriter<GradcheckRow>(url: folder.appendingPathComponent("gradcheck.csv"))
+            }
+            for row in ready { gradchecks?.append(row) }
+        } catch {
+            if writeError == nil { writeError = error }
+        }
     }
 
     /// Writes a finding made by another observer (a gradient check), at once.
@@ -295,7 +325,6 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
         findings.append(finding)
         manifest.findings.append(finding)
         flushAll()
-        writeManifest()
         onFinding?(finding)
     }
 
@@ -305,21 +334,29 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             manifest.findings.append(finding)
         }
         flushAll()
-        writeManifest()
         for finding in new { onFinding?(finding) }
     }
 
+    /// Flushes every file, steps.csv before the files that refer to its steps, then rewrites run.json so
+    /// that its `steps_completed` agrees with what is on disk.
     private func flushAll() {
         do {
-            try findings.flush()
             try steps.flush()
+            try findings.flush()
             try gradients.flush()
             try activations.flush()
             try histograms.flush()
+            try gradchecks?.flush()
         } catch {
             if writeError == nil { writeError = error }
         }
         lastFlush = clock.now
+        if manifest.status == .running {
+            let counted = manifest.stepsCompleted
+            manifest.stepsCompleted = min(counted, writtenSteps)
+            writeManifest()
+            manifest.stepsCompleted = counted
+        }
     }
 
     private func writeManifest() {

@@ -48,7 +48,19 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
-        let experiment = try makeExperiment(configFile: configFile, seed: seed) { config in
+        if let out {
+            do { try FileAccess.prepareFolder(out) } catch let error as FileAccessError {
+                throw UserError(message: "--out \(error.description)")
+            }
+        }
+        // The data as given: a CSV file is checked whole-batch, with no hold-out and no standardisation
+        // unless the flags or the config ask for them.
+        let experiment = try makeExperiment(configFile: configFile, seed: seed, checksData: false, adjust: { config in
+            if config.data != nil {
+                if config.validation == nil { config.validation = 0 }
+                if config.standardize == nil { config.standardize = false }
+            }
+        }) { config in
             model.apply(to: &config)
             data.apply(to: &config)
         }
@@ -62,19 +74,15 @@ struct Check: ParsableCommand {
             checker: GradientChecker(mode: checkMode, tolerance: Tolerance(step: eps, absolute: atol, relative: rtol),
                                      seed: experiment.seed),
             weights: weights.map { URL(fileURLWithPath: $0) }, sweep: sweep)
-        let report: GradientCheckJob.Report
-        do {
-            report = try job.run()
-            if let out { try report.write(to: URL(fileURLWithPath: out, isDirectory: true)) }
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            throw UserError(message: "\(error)")
-        }
+        let report = try job.run()
+        if let out { try report.write(to: URL(fileURLWithPath: out, isDirectory: true)) }
         if json {
             print(String(decoding: try report.json(), as: UTF8.self))
         } else {
             print(report.table)
+            if report.batch < batch {
+                print("Checked \(report.batch) examples: the data has \(report.batch), fewer than --batch \(batch).")
+            }
             if let out { print("Entries: \(URL(fileURLWithPath: out).appendingPathComponent("gradcheck.csv").path)") }
         }
         if report.hasWrong { throw ExitCode(1) }

@@ -47,17 +47,20 @@ struct Demo: ParsableCommand {
         let scenarios = DemoScenarios.scenarios(seed: seed, scale: scale)
         let configurations = scenarios.flatMap(\.runs)
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            // A fresh demo every time: earlier runs of the same names are replaced (run folders only).
-            for run in configurations {
-                let runFolder = folder.appendingPathComponent("runs").appendingPathComponent(run.name)
-                if FileManager.default.fileExists(atPath: runFolder.appendingPathComponent("run.json").path) {
-                    try FileManager.default.removeItem(at: runFolder)
-                }
+            try FileAccess.prepareFolder(folder.path)
+        } catch let error as FileAccessError {
+            throw UserError(message: "cannot use --out \(error.description)")
+        }
+        // A fresh demo every time: earlier runs of the same names are replaced, and only GradLab run folders.
+        for run in configurations {
+            let runFolder = folder.appendingPathComponent("runs").appendingPathComponent(run.name)
+            guard FileManager.default.fileExists(atPath: runFolder.path) else { continue }
+            try RunFolderContents.checkReplaceable(runFolder)
+            do {
+                try FileManager.default.removeItem(at: runFolder)
+            } catch {
+                throw UserError(message: "cannot replace \(runFolder.path): \(FileAccess.words(for: error))")
             }
-        } catch {
-            throw UserError(message: "cannot write to \(folder.path): \(error.localizedDescription); choose another "
-                            + "folder with --out")
         }
         let runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
                                  recording: .init(recordEvery: recordEvery, histogramsEvery: recordEvery == 1 ? 50 : 250), checkEvery: 1000)

@@ -118,6 +118,7 @@ struct OptimizationOptions: ParsableArguments {
 /// Reads an optional config file and lays the flags over it (flags win), then checks every value. A
 /// value from the file that fails a check is reported at its line and column in the file.
 func makeExperiment(configFile: String?, seed: UInt64?, checksData: Bool = true,
+                    adjust: ((inout ExperimentConfig) -> Void)? = nil,
                     apply: (inout ExperimentConfig) -> Void) throws -> Experiment {
     var config = ExperimentConfig()
     var source: ConfigSource?
@@ -128,7 +129,9 @@ func makeExperiment(configFile: String?, seed: UInt64?, checksData: Bool = true,
     apply(&flags)
     if let seed { flags.seed = seed }
     do {
-        let experiment = try Experiment(config.merging(flags))
+        var merged = config.merging(flags)
+        adjust?(&merged)
+        let experiment = try Experiment(merged)
         return checksData ? try experiment.checkedAgainstData() : experiment
     } catch let error as ExperimentError {
         throw placed(error, source: source, flags: flags)

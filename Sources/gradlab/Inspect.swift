@@ -14,20 +14,13 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let folder = URL(fileURLWithPath: runFolder, isDirectory: true)
-        let manifest: RunManifest
-        do {
-            manifest = try RunManifest.read(from: folder)
-        } catch let error as RunFolderError {
-            throw UserError(message: error.description)
-        }
-        var summary = RunSummary(manifest: manifest, folder: folder.path)
+        // The one run-folder reader: inspect accepts and rejects the folders that report does.
+        let run = try RunReader().read(folder)
+        var summary = RunSummary(manifest: run.manifest, folder: folder.path)
         // steps.csv may be ahead of run.json for a live or killed run.
-        if let table = try? CSVTable(url: folder.appendingPathComponent("steps.csv")),
-           let steps = try? table.numbers("step"), let losses = try? table.numbers("loss"),
-           let last = steps.last ?? nil {
-            summary.stepsOnDisk = Int(last)
-            summary.lastLoss = losses.last ?? nil
-        }
+        summary.stepsOnDisk = run.steps.last?.step
+        summary.lastLoss = run.steps.last?.loss
+        summary.findings = run.findings
         print(summary.text)
     }
 }
@@ -38,6 +31,8 @@ struct RunSummary {
     var folder: String
     var stepsOnDisk: Int?
     var lastLoss: Double?
+    /// The findings to list: findings.csv's when read (it is flushed at every finding), else run.json's.
+    var findings: [FindingRow]?
 
     var text: String {
         let m = manifest
@@ -62,11 +57,12 @@ struct RunSummary {
         if let a = m.finalValidationAccuracy { metrics.append(String(format: "validation accuracy %.1f%%", a * 100)) }
         if let r = m.depthRatio { metrics.append("depth ratio \(format(r))") }
         if !metrics.isEmpty { lines.append("  final      " + metrics.joined(separator: ", ")) }
-        if m.findings.isEmpty {
+        let findings = self.findings ?? m.findings
+        if findings.isEmpty {
             lines.append("Findings: none")
         } else {
-            lines.append("Findings (\(m.findings.count)):")
-            for f in m.findings {
+            lines.append("Findings (\(findings.count)):")
+            for f in findings {
                 let place = f.layer.isEmpty ? "" : " layer \(f.layer)"
                 lines.append("  [\(f.severity)] \(f.kind)\(place) from step \(f.step): \(f.message)")
             }

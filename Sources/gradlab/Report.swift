@@ -55,6 +55,8 @@ struct Report: ParsableCommand {
             throw UserError(message: error.description)
         }
         let target = URL(fileURLWithPath: out ?? defaultOut(folders), isDirectory: true)
+        if let out { try RunFolderContents.checkIsOwnFolder(out) }
+        try RunFolderContents.checkReportFolder(target)
         let index: URL
         do {
             if data.count == 1 {
@@ -67,7 +69,7 @@ struct Report: ParsableCommand {
         } catch let error as GnuplotError {
             throw UserError(message: error.description)
         } catch let error as CocoaError {
-            throw UserError(message: "cannot write the report into \(target.path): \(error.localizedDescription); "
+            throw UserError(message: "cannot write the report into \(target.path): \(FileAccess.words(for: error)); "
                             + "choose another folder with --out")
         }
         for run in data where run.status != .completed {
