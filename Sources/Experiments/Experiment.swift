@@ -87,7 +87,7 @@ public struct Experiment: Sendable {
         let activationName = config.activation ?? "relu"
         guard let activation = Activation(name: activationName) else {
             throw problem("activation", "unknown \(quoted(activationName)); known: \(Activation.knownNames.joined(separator: ", "))"
-                          + " (leaky-relu, elu and softplus take a parameter after a colon, e.g. leaky-relu:0.2)")
+                          + " (leaky-relu:0.2, elu:1, softplus:2 set a parameter)")
         }
         self.activation = activation
         initializer = config.initializer ?? "he-normal"
@@ -328,4 +328,4 @@ public struct ExperimentError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A value the user gave, quoted for a message: at most 80 characters of it, line breaks shown as ⏎.
-public func quoted(_ value: String) -> String { "'" + CSVTable.clipped(value) + "'" }
+public func quoted(_ value: String) -> String { "'" + CSVTable.clipped(value, limit: 50) + "'" }

@@ -154,10 +154,11 @@ public struct ExperimentConfig: Sendable, Equatable {
             case "standardize": config.standardize = try field.bool()
             case "precision": config.precision = try field.text()
             default:
-                let suggestion = keys.min { editDistance($0, key) < editDistance($1, key) }
-                    .flatMap { editDistance($0, key) <= 3 ? " (did you mean '\($0)'?)" : nil } ?? ""
-                throw ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column, key: key,
-                                  message: "unknown setting\(suggestion); known settings: \(keys.joined(separator: ", "))")
+                let nearest = keys.min { editDistance($0, key) < editDistance($1, key) }
+                let hint = nearest.flatMap { editDistance($0, key) <= 3 ? "did you mean '\($0)'?" : nil }
+                    ?? "the settings are the flags of `gradlab train --help`, without the dashes"
+                throw ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
+                                  key: CSVTable.clipped(key, limit: 50), message: "unknown setting; \(hint)")
             }
         }
         return (config, source)

@@ -1,4 +1,5 @@
 import Backprop
+import RunFormat
 
 /// An MLP described the way the command line and config files say it: `--mlp 64,128x8,10
 /// --activation tanh --init xavier-uniform [--norm layer|batch] [--residual] [--dropout P]`.
@@ -34,6 +35,10 @@ public struct ModelSpec: Sendable, Equatable {
         self.dropout = dropout
     }
 
+    /// The most layer sizes `parseSizes` accepts: far past any trainable depth, far below what would
+    /// exhaust memory in the description alone.
+    public static let maximumLayers = 100_000
+
     /// Parses `IN,H1,...,OUT` with `WIDTHxCOUNT` repeats: `64,128x8,10` is 64, eight 128s, 10.
     /// The error text says which item is wrong and why.
     public static func parseSizes(_ text: String) -> Result<[Int], ConfigProblem> {
@@ -57,6 +62,12 @@ public struct ModelSpec: Sendable, Equatable {
                                                   + "the first size is the input, the last the output"))
                 }
                 count = repeats
+            }
+            guard count <= maximumLayers - sizes.count else {
+                let bytes = MemoryBudget.product([count, width, width + 1, 4, 4]) ?? .max
+                return .failure(ConfigProblem("item \(position + 1) '\(CSVTable.clipped(item, limit: 40))' asks for "
+                                              + "\(count) layers, which would need about \(MemoryBudget.describe(bytes)) "
+                                              + "for the weights alone; at most \(maximumLayers) layers are accepted"))
             }
             sizes += Array(repeating: width, count: count)
         }

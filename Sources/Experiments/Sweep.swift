@@ -23,10 +23,19 @@ public struct Sweep: Sendable, Equatable {
         public var values: [String]
         /// Where the axis was given, for messages: `--lr`, or `sweep.yaml:5:7`.
         public var origin: String
-        public init(key: String, values: [String], origin: String = "sweep") {
+        /// Where each value was given, when a sweep file says (its line and column).
+        public var valueOrigins: [String]?
+        public init(key: String, values: [String], origin: String = "sweep", valueOrigins: [String]? = nil) {
             self.key = key
             self.values = values
             self.origin = origin
+            self.valueOrigins = valueOrigins
+        }
+
+        /// Where `value` was given.
+        public func origin(of value: String) -> String {
+            guard let valueOrigins, let i = values.firstIndex(of: value), i < valueOrigins.count else { return origin }
+            return valueOrigins[i]
         }
     }
 
@@ -78,7 +87,7 @@ public struct Sweep: Sendable, Equatable {
                 do {
                     _ = try ExperimentConfig.parse(Self.mapping([(axis.key, value)]), file: axis.origin)
                 } catch let error as ConfigError {
-                    throw SweepError(origin: axis.origin, key: axis.key, message: error.message)
+                    throw SweepError(origin: axis.origin(of: value), key: axis.key, message: error.message)
                 }
             }
         }
@@ -139,7 +148,8 @@ public struct Sweep: Sendable, Equatable {
                     }
                     let values = items.map { $0.scalar!.string }
                     let origin = "\(url.path):\(list.mark?.line ?? 0):\(list.mark?.column ?? 0)"
-                    axes.append(Axis(key: key, values: values, origin: origin))
+                    let valueOrigins = items.map { "\(url.path):\($0.mark?.line ?? 0):\($0.mark?.column ?? 0)" }
+                    axes.append(Axis(key: key, values: values, origin: origin, valueOrigins: valueOrigins))
                 }
             default:
                 throw ConfigError(file: url.path, line: keyNode.mark?.line, column: keyNode.mark?.column,

@@ -108,19 +108,23 @@ struct Compare: ParsableCommand {
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         let configurations: [Sweep.Configuration]
         let runner: SweepRunner
-        do {
-            configurations = try sweep.configurations()
-            runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
-                                 shard: try shard.map(parseShard),
-                                 recording: .init(recordEvery: recordEvery, histogramsEvery: 100))
-            if !merge { try runner.validate() }
-        } catch let error as ExperimentError {
-            // Name where the bad value was given: an axis (flag or sweep-file line), the base, or a flag.
-            if let axis = sweep.axes.first(where: { $0.key == error.setting }) {
-                throw SweepError(origin: axis.origin, key: error.setting, message: error.message)
+        configurations = try sweep.configurations()
+        runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
+                             shard: try shard.map(parseShard),
+                             recording: .init(recordEvery: recordEvery, histogramsEvery: 100))
+        // Every configuration is checked before anything runs; a bad value is named where it was given:
+        // an axis value (flag or sweep-file line), the sweep file's base, or a flag.
+        for configuration in configurations where !merge {
+            do {
+                _ = try Experiment(configuration.config).checkedAgainstData()
+            } catch let error as ExperimentError {
+                if let assignment = configuration.assignments.first(where: { $0.key == error.setting }),
+                   let axis = sweep.axes.first(where: { $0.key == error.setting }) {
+                    throw SweepError(origin: axis.origin(of: assignment.value), key: error.setting, message: error.message)
+                }
+                if let placed = sweep.baseSource?.place(error) { throw placed }
+                throw error
             }
-            if let placed = sweep.baseSource?.place(error) { throw placed }
-            throw error
         }
         if merge {
             let found = configurations.filter {

@@ -54,6 +54,7 @@ struct GradLab: ParsableCommand {
         case let error as RunFolderError: error.description
         case let error as CSVDataset.LoadError: error.description
         case let error as SafeTensorsError: error.description
+        case let error as CheckpointError: error.description
         case let error as FileAccessError: error.description
         case let error as GnuplotError: error.description
         default: nil
