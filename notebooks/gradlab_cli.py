@@ -57,3 +57,31 @@ def fresh_folder(name) -> Path:
 
 
 WORK.mkdir(parents=True, exist_ok=True)
+
+
+RUN_FILES = ("steps", "gradients", "activations", "histograms", "findings", "gradcheck", "gradcheck-sweep")
+
+
+def read_run(folder):
+    """A run folder's tables as pandas DataFrames, keyed by file stem (`steps`, `gradients`, ...), with
+    `run.json` under `manifest`.
+
+    The folder is first read by GradLab's own run-folder reader (`gradlab inspect`), so a notebook
+    accepts and rejects exactly the folders that `gradlab report`, `inspect` and `compare --merge` do; a
+    folder it rejects raises `ValueError` with GradLab's one-line message. Files are then loaded with
+    pandas, keeping text columns (layer, parameter) as text."""
+    import json
+
+    import pandas as pd
+
+    folder = Path(folder)
+    done = subprocess.run([str(GRADLAB), "inspect", str(folder)], capture_output=True, text=True, cwd=WORK)
+    if done.returncode != 0:
+        raise ValueError(done.stderr.strip())
+    tables = {"manifest": json.loads((folder / "run.json").read_text())}
+    for stem in RUN_FILES:
+        path = folder / f"{stem}.csv"
+        if path.is_file():
+            tables[stem] = pd.read_csv(path, dtype={"layer": "string", "parameter": "string"},
+                                       keep_default_na=False, na_values=[""])
+    return tables

@@ -209,7 +209,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .cannotRead(let path, let reason):
-            "cannot read \(path): \(reason); check the path and the file's permissions"
+            "cannot read \(path): \(reason)"
         case .cannotWrite(let path, let reason):
             "cannot write \(path): \(reason); check that the folder exists and is writable, or choose another path"
         case .malformed(let path, let tensor, let reason):

@@ -49,7 +49,7 @@ struct Demo: ParsableCommand {
         do {
             try FileAccess.prepareFolder(folder.path)
         } catch let error as FileAccessError {
-            throw UserError(message: "cannot use --out \(error.description)")
+            throw UserError(message: "cannot write --out \(error.description)")
         }
         // A fresh demo every time: earlier runs of the same names are replaced, and only GradLab run folders.
         for run in configurations {

@@ -100,11 +100,11 @@ final class ExperimentConfigTests: XCTestCase {
         XCTAssertEqual(error("steps: 100\nlr: fast\n"), "run.yaml:2:5: 'lr': expected a number, found 'fast'")
         XCTAssertEqual(error("steps: 0\n"), "run.yaml:1:8: 'steps': expected a whole number ≥ 1, found '0'")
         XCTAssertEqual(error("residual: maybe\n"), "run.yaml:1:11: 'residual': expected true or false, found 'maybe'")
-        XCTAssertTrue(error("stepz: 100\n").hasPrefix("run.yaml:1:1: 'stepz': unknown setting (did you mean 'steps'?); known settings: mlp,"),
+        XCTAssertTrue(error("stepz: 100\n").hasPrefix("run.yaml:1:1: 'stepz': unknown setting; did you mean 'steps'?"),
                       error("stepz: 100\n"))
         XCTAssertEqual(error("- a\n- b\n"), "run.yaml:1:1: expected a mapping of settings (key: value lines), found a list")
         XCTAssertEqual(error("mlp: [1, 2]\n"), "run.yaml:1:6: 'mlp': expected text, found a list")
-        XCTAssertTrue(error("lr: [1\n").hasPrefix("run.yaml: not valid YAML:"), error("lr: [1\n"))
+        XCTAssertTrue(error("lr: [1\n").hasPrefix("run.yaml:2:1: not valid YAML:"), error("lr: [1\n"))
     }
 
     func testFlagsOverrideTheFile() throws {
@@ -138,7 +138,11 @@ final class ExperimentConfigTests: XCTestCase {
         XCTAssertEqual(error { $0.norm = "group" }, "'norm' (--norm): unknown 'group'; use none, layer or batch")
         XCTAssertEqual(error { $0.dropout = 1 }, "'dropout' (--dropout): must be in [0, 1), got 1.0")
         XCTAssertEqual(error { $0.schedule = "linear" }.prefix(40), "'schedule' (--schedule): cannot read 'li")
-        XCTAssertEqual(error { $0.lr(-1) }, "'lr' (--lr): must be positive, got -1.0")
+        XCTAssertEqual(error { $0.lr(-1) }, "'lr' (--lr): must be a finite number > 0, got -1.0")
+        XCTAssertEqual(error { $0.lr(.infinity) }, "'lr' (--lr): must be a finite number > 0, got inf")
+        XCTAssertEqual(error { $0.steps = 0 }, "'steps' (--steps): must be a whole number ≥ 1, got 0")
+        XCTAssertEqual(error { $0.evaluateEvery = 0 }, "'eval-every' (--eval-every): must be a whole number ≥ 1, got 0")
+        XCTAssertEqual(error { $0.schedule = "bogus"; $0.epochs = 2 }.prefix(37), "'schedule' (--schedule): cannot read ")
         XCTAssertEqual(error { _ in }, "valid")
     }
 

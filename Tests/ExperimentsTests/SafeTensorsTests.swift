@@ -169,7 +169,7 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(error.description, "/tmp/m.safetensors: tensor '0.weight': unknown dtype 'X'; the file is "
                        + "truncated, damaged or not a safetensors file: write it again (for example with safetensors' save_file)")
         XCTAssertThrowsError(try SafeTensors(contentsOf: URL(fileURLWithPath: "/nonexistent/x.safetensors"))) { error in
-            XCTAssertEqual(error as? SafeTensorsError, .cannotRead(path: "/nonexistent/x.safetensors", reason: "no such file"))
+            XCTAssertEqual(error as? SafeTensorsError, .cannotRead(path: "/nonexistent/x.safetensors", reason: "no such file or folder; check the path"))
         }
     }
 }
