@@ -100,11 +100,14 @@ final class TrainCommandTests: XCTestCase {
     func testAKilledRunLeavesReadableFiles() throws {
         let run = folder.appendingPathComponent("killed")
         let process = try CommandRunner.start(
-            ["train", "--mlp", "2,32x4,3", "--steps", "10000000", "--histograms-every", "7", "--out", run.path, "--quiet"],
+            ["train", "--mlp", "2,32x4,3", "--steps", "10000000", "--histograms-every", "7", "--check-every", "20",
+             "--out", run.path, "--quiet"],
             log: folder.appendingPathComponent("killed.log"))
         let steps = run.appendingPathComponent("steps.csv")
+        // run.json's steps_completed follows every flush, so it moves while the run goes.
         let started = CommandRunner.wait(seconds: 60) {
-            ((try? CSVTable(url: steps))?.rows.count ?? 0) >= 200
+            ((try? CSVTable(url: steps))?.count ?? 0) >= 200
+                && ((try? RunManifest.read(from: run))?.stepsCompleted ?? 0) >= 200
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -122,6 +125,12 @@ final class TrainCommandTests: XCTestCase {
         }
         let recorded = try CSVTable(url: steps).numbers("step").map { Int($0!) }
         XCTAssertEqual(recorded, Array(1...recorded.count), "steps are consecutive up to the last flush")
+        // The files agree: run.json and gradcheck.csv are never ahead of steps.csv.
+        XCTAssertGreaterThan(manifest.stepsCompleted, 0, "steps_completed was brought up to date while running")
+        XCTAssertLessThanOrEqual(manifest.stepsCompleted, recorded.count)
+        let checked = try CSVTable(url: run.appendingPathComponent("gradcheck.csv")).integers("step")
+        XCTAssertFalse(checked.isEmpty, "checks every 20 steps wrote rows")
+        XCTAssertLessThanOrEqual(checked.max() ?? 0, recorded.count, "no check row past the last step on disk")
         try assertPythonReads(run)
 
         let inspect = try CommandRunner.run(["inspect", run.path])
