@@ -73,13 +73,24 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(try CommandRunner.run(args + ["--force", "--steps", "5"]).status, 0)
         XCTAssertEqual(try RunManifest.read(from: run).stepsCompleted, 5)
 
+        // A run with its report is still a run folder; a stray file of the user's makes it not one.
+        XCTAssertEqual(try CommandRunner.run(["report", run.path]).status, 0)
+        XCTAssertEqual(try CommandRunner.run(args + ["--force", "--steps", "4"]).status, 0)
+        XCTAssertEqual(try RunManifest.read(from: run).stepsCompleted, 4)
+        try Data("draft".utf8).write(to: run.appendingPathComponent("thesis.tex"))
+        let stray = try CommandRunner.run(args + ["--force"])
+        XCTAssertEqual(stray.status, 2)
+        XCTAssertTrue(stray.errors.contains("thesis.tex is not a file GradLab writes"), stray.errors)
+        XCTAssertEqual(try RunManifest.read(from: run).stepsCompleted, 4, "nothing was replaced")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("thesis.tex").path))
+
         // --force never clears a folder that is not a run.
         let other = folder.appendingPathComponent("other")
         try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
         try Data("mine".utf8).write(to: other.appendingPathComponent("notes.txt"))
         let refused = try CommandRunner.run(["train", "--mlp", "2,8,3", "--steps", "3", "--out", other.path, "--force"])
         XCTAssertEqual(refused.status, 2)
-        XCTAssertTrue(refused.errors.contains("not a run folder"), refused.errors)
+        XCTAssertTrue(refused.errors.contains("not a run folder") && refused.errors.contains("run.json"), refused.errors)
         XCTAssertEqual(try String(contentsOf: other.appendingPathComponent("notes.txt"), encoding: .utf8), "mine")
     }
 
