@@ -35,7 +35,7 @@ struct Report: ParsableCommand {
     }
 
     func formats() throws -> [ImageFormat] {
-        let names = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let names = format.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let formats = try names.map { name in
             guard let f = ImageFormat(rawValue: name) else {
                 throw ValidationError("--format: unknown format '\(name)'; use png, svg or png,svg")
