@@ -10,7 +10,7 @@ APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libop
 DEMO_OUT ?= out/demo
 SWIFT ?= swift
 
-.PHONY: help setup build demo reports test notebooks bench bench-peers clean
+.PHONY: help setup build demo reports test notebooks bench bench-peers clean test-summary
 
 help:
 	@echo "make setup   install missing system packages ($(APT_PACKAGES))"
@@ -49,20 +49,32 @@ reports: setup
 	$$($(SWIFT) build -c release --show-bin-path)/gradlab demo --out reports --record-every 10 --no-run-reports
 
 # The Swift tests, then the notebooks; the last line counts both: "N passed, M failed".
+TEST_LOG ?= .build/test.log
+NOTEBOOK_LOG ?= .build/notebooks.log
 test: setup
 	$(SWIFT) build --build-tests
 	@mkdir -p .build; set -o pipefail; \
-	$(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee .build/test.log; swift_status=$$?; \
-	$(MAKE) --no-print-directory notebooks 2>&1 | tee .build/notebooks.log; notebook_status=$$?; \
-	swift_line=$$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" .build/test.log | tail -1); \
-	swift_total=$$(echo "$$swift_line" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/'); \
-	swift_failed=$$(echo "$$swift_line" | sed -E 's/.*with ([0-9]+) failures?.*/\1/'); \
-	nb_line=$$(grep -E "[0-9]+ passed, [0-9]+ failed" .build/notebooks.log | tail -1); \
-	nb_passed=$$(echo "$$nb_line" | sed -E 's/.* ?([0-9]+) passed.*/\1/'); \
-	nb_failed=$$(echo "$$nb_line" | sed -E 's/.*passed, ([0-9]+) failed.*/\1/'); \
-	echo "swift tests: $$swift_total run, $$swift_failed failed; notebooks: $${nb_passed:-0} passed, $${nb_failed:-0} failed"; \
-	echo "$$(( $${swift_total:-0} - $${swift_failed:-0} + $${nb_passed:-0} )) passed, $$(( $${swift_failed:-0} + $${nb_failed:-0} )) failed"; \
+	$(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee $(TEST_LOG); swift_status=$$?; \
+	$(MAKE) --no-print-directory notebooks 2>&1 | tee $(NOTEBOOK_LOG); notebook_status=$$?; \
+	$(MAKE) --no-print-directory test-summary; \
 	test $$swift_status -eq 0 && test $$notebook_status -eq 0
+
+# The closing count of `make test`, read from its two logs. XCTest prints a line as each test case ends:
+# "Test Case 'Class.test' passed (0.1 seconds)" on Linux, "Test Case '-[Module.Class test]' failed (…)."
+# on macOS. A test counts once however many of its assertions failed, and one that started but never
+# ended (the test process crashed in it) counts as failed. The notebooks' line is "N passed, M failed".
+test-summary:
+	@count() { grep -oE "^Test Case '[^']+' $$1" $(TEST_LOG) 2>/dev/null | sort -u | wc -l; }; \
+	started=$$(count started); passed=$$(count 'passed \('); failed=$$(count 'failed \('); \
+	skipped=$$(count 'skipped \('); crashed=$$(( started - passed - failed - skipped )); \
+	if [ $$crashed -lt 0 ]; then crashed=0; fi; \
+	nb=$$(grep -oE '[0-9]+ passed, [0-9]+ failed' $(NOTEBOOK_LOG) 2>/dev/null | tail -1); \
+	nb_passed=$${nb%% passed*}; nb_failed=$${nb##*passed, }; nb_failed=$${nb_failed%% failed}; \
+	nb_passed=$${nb_passed:-0}; nb_failed=$${nb_failed:-0}; \
+	echo "swift tests: $$passed passed, $$(( failed + crashed )) failed ($$crashed crashed), $$skipped skipped;" \
+	  "notebooks: $$nb_passed passed, $$nb_failed failed"; \
+	echo "$$(( passed + nb_passed )) passed, $$(( failed + crashed + nb_failed )) failed$$( \
+	  [ $$skipped -eq 0 ] || echo ", $$skipped skipped")"
 
 # The notebooks, run top to bottom against the release build, in a virtualenv with pinned packages.
 NOTEBOOK_VENV := .build/notebooks-venv
