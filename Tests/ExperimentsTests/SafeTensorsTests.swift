@@ -205,6 +205,19 @@ final class SafeTensorsTests: XCTestCase {
                       file: sourceFile, line: line)
     }
 
+    func testErrorsStayOnOneLineWhateverTheHeaderHolds() {
+        // A tensor name with a JSON-escaped line break and a dtype with an escape character (ESC [31m).
+        let bytes = safetensorsFile(header: #"{"a\nb": {"dtype": "\u001b[31m", "shape": [1], "data_offsets": [0, 4]}}"#,
+                                    data: [0, 0, 0, 0])
+        XCTAssertThrowsError(try SafeTensors(parsing: bytes, path: "case.safetensors")) { error in
+            let description = (error as? SafeTensorsError)?.description ?? "\(error)"
+            XCTAssertFalse(description.contains(where: \.isNewline), description)
+            XCTAssertFalse(description.unicodeScalars.contains("\u{1B}"), description)
+            XCTAssertTrue(description.hasPrefix(#"case.safetensors: tensor 'a\u{a}b': unknown dtype '\u{1b}[31m'"#),
+                          description)
+        }
+    }
+
     func testErrorsSayWhatWhereAndHow() {
         let error = SafeTensorsError.malformed(path: "/tmp/m.safetensors", tensor: "0.weight", reason: "unknown dtype 'X'")
         XCTAssertEqual(error.description, "/tmp/m.safetensors: tensor '0.weight': unknown dtype 'X'; the file is "
