@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 // The module map and its rules are in ARCHITECTURE.md: arrows point at what a module may import.
@@ -83,3 +84,20 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures"]),
     ]
 )
+
+// Fuzz targets for `make fuzz`, declared only when GRADLAB_FUZZ=1 so that the ordinary build and CI never
+// see them. Each is a libFuzzer entry point (`LLVMFuzzerTestOneInput`) without a main of its own: the
+// Makefile builds them with `-sanitize=fuzzer,address`, and libFuzzer supplies main.
+if ProcessInfo.processInfo.environment["GRADLAB_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, dependency: Target.Dependency)] = [
+        ("CSVTableFuzz", "RunFormat"),
+        ("RunManifestFuzz", "RunFormat"),
+        ("SafeTensorsFuzz", "Experiments"),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: target.name, dependencies: [target.dependency], path: "Fuzz/\(target.name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ))
+    }
+}

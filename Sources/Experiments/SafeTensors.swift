@@ -206,7 +206,23 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable {
     /// The file breaks the format; `tensor` names the entry concerned, when there is one.
     case malformed(path: String, tensor: String?, reason: String)
 
+    /// One line, whatever the file holds: control characters and line separators in a tensor name, a
+    /// dtype or a path read from the file are shown as `\u{…}` escapes, so a damaged header can neither
+    /// break the message over lines nor send escape sequences to a terminal.
     public var description: String {
+        var line = ""
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator:
+                line += "\\u{\(String(scalar.value, radix: 16))}"
+            default:
+                line.unicodeScalars.append(scalar)
+            }
+        }
+        return line
+    }
+
+    private var text: String {
         switch self {
         case .cannotRead(let path, let reason):
             "cannot read \(path): \(reason)"

@@ -152,15 +152,69 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
-    func testFlippedBytesNeverCrash() throws {
+    func testFlippedBytesGiveAnErrorOrAConsistentFile() throws {
         let bytes = [UInt8](try Data(contentsOf: fixtures.appendingPathComponent("reference.safetensors")))
-        var generator = RandomGenerator(seed: 11)
-        for _ in 0..<2000 {
+        let seed: UInt64 = 11
+        var generator = RandomGenerator(seed: seed)
+        var (parsed, rejected) = (0, 0)
+        for damage in 0..<2000 {
             var damaged = bytes
             let position = Int(generator.next() % UInt64(bytes.count))
-            damaged[position] = UInt8(truncatingIfNeeded: generator.next())
-            // Either outcome is fine: damage inside the data parses, damage in the header mostly throws.
-            _ = try? SafeTensors(parsing: damaged, path: "damaged")
+            let value = UInt8(truncatingIfNeeded: generator.next())
+            damaged[position] = value
+            let name = "seed \(seed), case \(damage): byte \(position) set to \(value)"
+            do {
+                let file = try SafeTensors(parsing: damaged, path: "damaged.safetensors")
+                parsed += 1
+                assertConsistent(file, bytes: damaged, name)
+            } catch let error as SafeTensorsError {
+                rejected += 1
+                let description = error.description
+                XCTAssertTrue(description.hasPrefix("damaged.safetensors: "), "\(name): \(description)")
+                XCTAssertFalse(description.contains(where: \.isNewline), "\(name): not one line: \(description)")
+            } catch {
+                XCTFail("\(name): expected a SafeTensorsError, got \(type(of: error)): \(error)")
+            }
+        }
+        // Both outcomes occur, or the damage did not reach one of the parts of the file.
+        XCTAssertGreaterThan(parsed, 0, "seed \(seed): no damaged file parsed")
+        XCTAssertGreaterThan(rejected, 0, "seed \(seed): no damaged file was rejected")
+    }
+
+    /// Checks what a parse promises: each entry's bytes are its shape's element count × its dtype's
+    /// size, names are unique, and the entries, in the order read (that of their data), are the data part
+    /// of `bytes` exactly: every offset lay within the file, and the ranges tiled it.
+    private func assertConsistent(
+        _ file: SafeTensors, bytes: [UInt8], _ name: String, sourceFile: StaticString = #filePath, line: UInt = #line
+    ) {
+        for entry in file.entries {
+            XCTAssertTrue(entry.shape.allSatisfy { $0 >= 0 }, "\(name): tensor '\(entry.name)' shape \(entry.shape)",
+                          file: sourceFile, line: line)
+            XCTAssertEqual(entry.bytes.count, entry.shape.reduce(1, *) * entry.dtype.byteSize,
+                           "\(name): tensor '\(entry.name)' \(entry.dtype.rawValue) \(entry.shape) has "
+                           + "\(entry.bytes.count) bytes", file: sourceFile, line: line)
+        }
+        XCTAssertEqual(Set(file.entries.map(\.name)).count, file.entries.count, "\(name): a name is used twice",
+                       file: sourceFile, line: line)
+        let headerLength = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let data = Array(bytes[(8 + headerLength)...])
+        let read = file.entries.flatMap(\.bytes)
+        XCTAssertEqual(read.count, data.count, "\(name): the tensors hold \(read.count) bytes, the data part "
+                       + "\(data.count)", file: sourceFile, line: line)
+        XCTAssertTrue(read == data, "\(name): the tensors' bytes are not the data part in order",
+                      file: sourceFile, line: line)
+    }
+
+    func testErrorsStayOnOneLineWhateverTheHeaderHolds() {
+        // A tensor name with a JSON-escaped line break and a dtype with an escape character (ESC [31m).
+        let bytes = safetensorsFile(header: #"{"a\nb": {"dtype": "\u001b[31m", "shape": [1], "data_offsets": [0, 4]}}"#,
+                                    data: [0, 0, 0, 0])
+        XCTAssertThrowsError(try SafeTensors(parsing: bytes, path: "case.safetensors")) { error in
+            let description = (error as? SafeTensorsError)?.description ?? "\(error)"
+            XCTAssertFalse(description.contains(where: \.isNewline), description)
+            XCTAssertFalse(description.unicodeScalars.contains("\u{1B}"), description)
+            XCTAssertTrue(description.hasPrefix(#"case.safetensors: tensor 'a\u{a}b': unknown dtype '\u{1b}[31m'"#),
+                          description)
         }
     }
 
