@@ -228,7 +228,11 @@ public struct Experiment: Sendable {
     /// Batch normalisation needs two examples in every training batch (torch refuses one, as the variance
     /// of one value is 0): with `norm` batch, a last batch of one example is an error.
     public func checkBatches(trainingExamples count: Int) throws {
-        guard norm == .batch, count % batch == 1 || count == 1 else { return }
+        guard norm == .batch, batch == 1 || count % batch == 1 || count == 1 else { return }
+        if batch == 1 {
+            throw ExperimentError(setting: "batch", message: "with norm batch, every batch would hold 1 example, and "
+                                  + "BatchNorm1d needs at least 2 per batch in training (as torch's); use a batch of 2 or more")
+        }
         throw ExperimentError(setting: "batch", message: "with norm batch, the last batch of each epoch would hold 1 "
                               + "of the \(count) training examples, and BatchNorm1d needs at least 2 per batch "
                               + "in training (as torch's); choose another batch size")

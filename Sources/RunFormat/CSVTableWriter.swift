@@ -64,7 +64,8 @@ public enum RunFolderError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .cannotWrite(let path, let reason):
-            "cannot write \(path): \(reason); check that the folder is writable or choose another with --out"
+            reason.contains("--out") ? "cannot write \(path): \(reason)"
+                : "cannot write \(path): \(reason); check that the folder is writable or choose another with --out"
         case .exists(let path):
             "the run folder \(path) already exists; pass --force to replace it, or choose another --out"
         case .missing(let path):

@@ -54,10 +54,15 @@ public enum RunFolderContents {
         } catch {
             throw foreign("run.json", "is missing or unreadable, so this is not a run folder")
         }
+        let existing: RunManifest
         do {
-            _ = try RunManifest.decode(Data(bytes), path: manifest.path)
+            existing = try RunManifest.decode(Data(bytes), path: manifest.path)
         } catch {
             throw foreign("run.json", "is not a GradLab run.json (format \"\(RunFormat.name)\")")
+        }
+        if existing.effectiveStatus == .running {
+            throw RunFolderError.cannotWrite(path: folder.path, reason: "the run in it is still going (process "
+                                             + "\(existing.pid.map(String.init) ?? "?")); stop it first or choose another --out")
         }
         for name in try entries(of: folder) {
             let url = folder.appendingPathComponent(name)
@@ -79,10 +84,27 @@ public enum RunFolderContents {
     public static func checkReportFolder(_ folder: URL) throws {
         var info = stat()
         guard stat(folder.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return }
+        if FileManager.default.fileExists(atPath: folder.appendingPathComponent("run.json").path) {
+            throw RunFolderError.cannotWrite(path: folder.path, reason: "it is a run folder; a report goes into a "
+                                             + "folder of its own (by default RUN/report); choose another --out")
+        }
         try checkReport(folder, relative: "report") { name, why in
             RunFolderError.cannotWrite(path: folder.path, reason: "a report replaces only an earlier report, and "
                                        + "\(CSVTable.clipped(String(name.dropFirst("report/".count)))) \(why); "
                                        + "choose another --out")
+        }
+    }
+
+    /// Throws unless the file at `url` is absent or one GradLab wrote: a CSV whose header starts with
+    /// `header`, or a page that names GradLab. Sweeps, checks and the demo replace only their own files.
+    public static func checkOwnFile(_ url: URL, header: String? = nil, flag: String) throws {
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let bytes = (try? FileAccess.read(url.path)) ?? []
+        let text = String(decoding: bytes.prefix(1 << 16), as: UTF8.self)
+        let own = header.map { text.hasPrefix($0) } ?? text.contains("GradLab")
+        guard own else {
+            throw RunFolderError.cannotWrite(path: url.path, reason: "this file was not written by GradLab and would be "
+                                             + "replaced; move it away or choose another \(flag)")
         }
     }
 
@@ -101,7 +123,8 @@ public enum RunFolderContents {
             var info = stat()
             guard lstat(folder.appendingPathComponent(name).path, &info) == 0 else { throw foreign(path, "cannot be examined") }
             let type = info.st_mode & S_IFMT
-            if type == S_IFDIR && relative == "report" && (name == "figures" || name == "data") {
+            if type == S_IFDIR && ((relative == "report" && (name == "figures" || name == "data"))
+                                   || relative == "report/data") {
                 try checkReport(folder.appendingPathComponent(name), relative: path, foreign: foreign)
             } else if type == S_IFREG && reportExtensions.contains((name as NSString).pathExtension.lowercased()) {
                 continue

@@ -169,7 +169,9 @@ public struct RunManifest: Codable, Equatable, Sendable {
                                                + "'\(CSVTable.clipped(format))', not '\(RunFormat.name)': "
                                                + "this is not a GradLab run folder")
             }
-            return try decoder.decode(RunManifest.self, from: data)
+            let manifest = try decoder.decode(RunManifest.self, from: data)
+            try manifest.checkSizes(path: path)
+            return manifest
         } catch let error as RunFolderError {
             throw error
         } catch DecodingError.keyNotFound(let key, let context) {
@@ -198,4 +200,31 @@ public struct RunManifest: Codable, Equatable, Sendable {
 /// Just the `format` field of a run.json.
 private struct FormatProbe: Decodable {
     var format: String
+}
+
+extension RunManifest {
+    /// Refuses counts and shapes no run can have, so that no reader's arithmetic on them can trap: every
+    /// shape entry and count ≥ 0, and every tensor's size within 2⁵³.
+    func checkSizes(path: String) throws {
+        func fail(_ field: String, _ why: String) -> RunFolderError {
+            RunFolderError.malformed(path: path, line: nil, reason: "the field '\(field)' \(why)")
+        }
+        for (i, parameter) in model.parameters.enumerated() {
+            var size = 1
+            for extent in parameter.shape {
+                guard extent >= 0 else { throw fail("model.parameters[\(i)].shape", "has a negative size") }
+                let (product, overflow) = size.multipliedReportingOverflow(by: extent)
+                guard !overflow, product <= 1 << 53 else {
+                    throw fail("model.parameters[\(i)].shape", "is too large for any tensor")
+                }
+                size = product
+            }
+        }
+        for (field, value) in [("steps_completed", stepsCompleted), ("dataset.training_examples", dataset.trainingExamples),
+                               ("dataset.validation_examples", dataset.validationExamples),
+                               ("dataset.features", dataset.features), ("dataset.outputs", dataset.outputs)]
+        where value < 0 || value > 1 << 53 {
+            throw fail(field, "must be a whole number between 0 and 2⁵³")
+        }
+    }
 }

@@ -49,6 +49,16 @@ struct Check: ParsableCommand {
 
     func run() throws {
         if let out {
+            try RunFolderContents.checkIsOwnFolder(out)
+            let folder = URL(fileURLWithPath: out, isDirectory: true)
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("run.json").path) {
+                throw UserError(message: "--out \(out): it is a run folder, whose gradcheck.csv holds the checks made "
+                                + "during training; write the check into a folder of its own")
+            }
+            try RunFolderContents.checkOwnFile(folder.appendingPathComponent("gradcheck.csv"), header: "step,parameter,",
+                                               flag: "--out")
+            try RunFolderContents.checkOwnFile(folder.appendingPathComponent("gradcheck-sweep.csv"), header: "parameter,index,",
+                                               flag: "--out")
             do { try FileAccess.prepareFolder(out) } catch let error as FileAccessError {
                 throw UserError(message: "--out \(error.description)")
             }

@@ -108,6 +108,8 @@ struct Compare: ParsableCommand {
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         let configurations: [Sweep.Configuration]
         let runner: SweepRunner
+        try RunFolderContents.checkIsOwnFolder(out)
+        try RunFolderContents.checkOwnFile(folder.appendingPathComponent("summary.csv"), header: "rank,run,", flag: "--out")
         configurations = try sweep.configurations()
         runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
                              shard: try shard.map(parseShard),

@@ -46,6 +46,11 @@ struct Demo: ParsableCommand {
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         let scenarios = DemoScenarios.scenarios(seed: seed, scale: scale)
         let configurations = scenarios.flatMap(\.runs)
+        try RunFolderContents.checkIsOwnFolder(out)
+        try RunFolderContents.checkOwnFile(folder.appendingPathComponent("index.html"), flag: "--out")
+        try RunFolderContents.checkOwnFile(folder.appendingPathComponent("summary.csv"), header: "rank,run,", flag: "--out")
+        try RunFolderContents.checkOwnFile(folder.appendingPathComponent("gradcheck").appendingPathComponent("gradcheck.csv"),
+                                           header: "step,parameter,", flag: "--out")
         do {
             try FileAccess.prepareFolder(folder.path)
         } catch let error as FileAccessError {
