@@ -37,6 +37,8 @@ struct Check: ParsableCommand {
     @Flag(help: "Print JSON instead of the table.") var json = false
     @Option(help: ArgumentHelp("Folder for gradcheck.csv (and gradcheck-sweep.csv).", valueName: "folder"))
     var out: String?
+    @Flag(help: "Let --out be a finished run folder: the check replaces the run's gradcheck.csv (the checks made during training) and gradcheck-sweep.csv, so `gradlab report RUN` draws it.")
+    var force = false
 
     func validate() throws {
         guard ["full", "sample", "direction"].contains(mode) else {
@@ -52,8 +54,13 @@ struct Check: ParsableCommand {
             try RunFolderContents.checkIsOwnFolder(out)
             let folder = URL(fileURLWithPath: out, isDirectory: true)
             if FileManager.default.fileExists(atPath: folder.appendingPathComponent("run.json").path) {
-                throw UserError(message: "--out \(out): it is a run folder, whose gradcheck.csv holds the checks made "
-                                + "during training; write the check into a folder of its own")
+                guard force else {
+                    throw UserError(message: "--out \(out): it is a run folder, whose gradcheck.csv holds the checks made "
+                                    + "during training; add --force to replace them, or write the check into a folder of its own")
+                }
+                do { try RunFolderContents.checkReplaceable(folder) } catch let error as RunFolderError {
+                    throw UserError(message: error.description)
+                }
             }
             try RunFolderContents.checkOwnFile(folder.appendingPathComponent("gradcheck.csv"), header: "step,parameter,",
                                                flag: "--out")
