@@ -2,47 +2,33 @@ import Foundation
 import RunFormat
 
 /// The comparison of several runs: overlaid losses, small multiples of gradient flow and heatmaps on
-/// shared scales, and a table ranked by final validation loss, then final loss.
+/// shared scales, and the runs ranked by ``RunAssessment/ranked(_:)`` (the ranking `compare` prints), each
+/// with its assessment in words.
 public struct ComparisonReport {
     public var runs: [RunData]
     public var formats: [ImageFormat]
+    /// One per run, parallel to `runs`: how each is judged and named.
+    public let assessments: [RunAssessment]
 
-    public init(runs: [RunData], formats: [ImageFormat] = [.png]) {
+    /// - Parameters:
+    ///   - names: the names to show, parallel to `runs` (a sweep's configuration names); by default the
+    ///     runs' own names, with a number added to repeats.
+    ///   - targetLoss: the loss whose first crossing the ranking table shows as "to target".
+    public init(runs: [RunData], names: [String]? = nil, formats: [ImageFormat] = [.png], targetLoss: Double? = nil) {
         self.runs = runs
         self.formats = formats.isEmpty ? [.png] : formats
+        let shown = names.map { $0.count == runs.count ? $0 : Self.uniqueNames(runs) } ?? Self.uniqueNames(runs)
+        assessments = zip(runs, shown).map { RunAssessment(run: $0, name: $1, targetLoss: targetLoss) }
+        self.targetLoss = targetLoss
     }
 
-    /// A run's final metrics: run.json's, or the last values on disk for a run that did not finish.
-    public struct Outcome: Sendable {
-        public var loss: Double?
-        public var validationLoss: Double?
-        public var trainAccuracy: Double?
-        public var validationAccuracy: Double?
-    }
+    private let targetLoss: Double?
 
-    public static func outcome(_ run: RunData) -> Outcome {
-        let m = run.manifest
-        return Outcome(loss: m.finalLoss ?? run.steps.last?.loss,
-                       validationLoss: m.finalValidationLoss ?? run.steps.last { $0.validationLoss != nil }?.validationLoss,
-                       trainAccuracy: m.finalTrainAccuracy ?? run.steps.last { $0.trainAccuracy != nil }?.trainAccuracy,
-                       validationAccuracy: m.finalValidationAccuracy
-                        ?? run.steps.last { $0.validationAccuracy != nil }?.validationAccuracy)
-    }
-
-    /// Run indices best first: by final validation loss, then final loss; missing or NaN values last.
-    public func ranking() -> [Int] {
-        func key(_ x: Double?) -> Double { x.flatMap { $0.isNaN ? nil : $0 } ?? .infinity }
-        let outcomes = runs.map(Self.outcome)
-        return runs.indices.sorted { a, b in
-            let va = key(outcomes[a].validationLoss), vb = key(outcomes[b].validationLoss)
-            if va != vb { return va < vb }
-            let la = key(outcomes[a].loss), lb = key(outcomes[b].loss)
-            return la != lb ? la < lb : a < b
-        }
-    }
+    /// Run indices best first, by the one ranking of runs.
+    public func ranking() -> [Int] { RunAssessment.rankOrder(assessments) }
 
     /// Unique display names: the run names, with a number added to repeats.
-    var names: [String] {
+    static func uniqueNames(_ runs: [RunData]) -> [String] {
         var seen: [String: Int] = [:]
         return runs.map { run in
             let n = seen[run.manifest.name, default: 0] + 1
@@ -50,6 +36,8 @@ public struct ComparisonReport {
             return n == 1 ? run.manifest.name : "\(run.manifest.name) (\(n))"
         }
     }
+
+    var names: [String] { assessments.map(\.name) }
 
     public func figures() -> [Figure] {
         ComparisonFigures(runs: runs, names: names).all()
@@ -77,17 +65,23 @@ public struct ComparisonReport {
                 "<li><strong>\(HTML.escape(names[$0]))</strong>: \(HTML.escape(runs[$0].statusSentence)).</li>"
             }.joined(separator: "\n") + "\n</ul></div>\n"
         }
-        body += "<h2>Ranking</h2>\n<p>Best first, by final validation loss, then final training loss.</p>\n"
-        let rows = ranking().enumerated().map { rank, i -> [String] in
-            let run = runs[i], o = Self.outcome(run)
-            let kinds = orderedUnique(run.findings.map(\.kind)).map(HTML.kindName).joined(separator: "; ")
-            return ["\(rank + 1)", names[i], run.manifest.model.description, run.status.rawValue, "\(run.lastStep)",
-                    HTML.number(o.loss), HTML.number(o.validationLoss), o.trainAccuracy.map(HTML.percent) ?? "–",
-                    o.validationAccuracy.map(HTML.percent) ?? "–", HTML.number(run.manifest.depthRatio),
-                    kinds.isEmpty ? "none" : "\(run.findings.count): \(kinds)"]
+        body += "<h2>Ranking</h2>\n<p>Best first: runs that completed, then by final validation loss, then final "
+            + "training loss.</p>\n"
+        let order = ranking()
+        let rows = order.enumerated().map { rank, i -> [String] in
+            let run = runs[i], a = assessments[i]
+            let kinds = a.findingKinds.map(HTML.kindName).joined(separator: "; ")
+            return ["\(rank + 1)", names[i], run.manifest.model.description, a.status.rawValue, "\(a.steps)",
+                    HTML.number(a.finalLoss), HTML.number(a.validationLoss), a.trainAccuracy.map(HTML.percent) ?? "–",
+                    a.validationAccuracy.map(HTML.percent) ?? "–", HTML.number(a.depthRatio)]
+                + (targetLoss == nil ? [] : [a.stepsToTarget.map(String.init) ?? "–"])
+                + [kinds.isEmpty ? "none" : "\(a.findings.count): \(kinds)"]
         }
         body += HTML.table(["rank", "run", "model", "status", "steps", "loss", "validation loss", "train accuracy",
-                            "validation accuracy", "depth ratio", "findings"], rows) + "\n"
+                            "validation accuracy", "depth ratio"]
+                           + (targetLoss.map { ["steps to loss \(HTML.number($0))"] } ?? []) + ["findings"], rows) + "\n"
+        body += "<ol class=\"reasons\">\n" + order.map { "<li>\(HTML.escape(assessments[$0].reason))</li>" }
+            .joined(separator: "\n") + "\n</ol>\n"
         body += "<h2>Figures</h2>\n" + figures.map { HTML.figure($0, folder: "figures", formats: formats) }
             .joined(separator: "\n") + "\n"
         body += "<h2>Findings per run</h2>\n"

@@ -68,18 +68,15 @@ public struct RunReport {
             ["steps", "\(run.lastStep)"],
             ["seed", "\(m.seed)"],
         ]
-        let last = run.steps.last
-        let validation = m.finalValidationLoss ?? run.steps.last { $0.validationLoss != nil }?.validationLoss
-        var metrics = ["loss \(HTML.number(m.finalLoss ?? last?.loss))"]
-        if let validation { metrics.append("validation loss \(HTML.number(validation))") }
-        if let a = m.finalTrainAccuracy ?? run.steps.last(where: { $0.trainAccuracy != nil })?.trainAccuracy {
-            metrics.append("train accuracy \(HTML.percent(a))")
-        }
-        if let a = m.finalValidationAccuracy ?? run.steps.last(where: { $0.validationAccuracy != nil })?.validationAccuracy {
-            metrics.append("validation accuracy \(HTML.percent(a))")
-        }
-        if let r = m.depthRatio { metrics.append("depth ratio (first/last layer gradient) \(HTML.number(r))") }
+        // The one assessment of a run, as compare and inspect give it.
+        let a = RunAssessment(run: run)
+        var metrics = ["loss \(HTML.number(a.finalLoss))"]
+        if let v = a.validationLoss { metrics.append("validation loss \(HTML.number(v))") }
+        if let t = a.trainAccuracy { metrics.append("train accuracy \(HTML.percent(t))") }
+        if let v = a.validationAccuracy { metrics.append("validation accuracy \(HTML.percent(v))") }
+        if let r = a.depthRatio { metrics.append("depth ratio (first/last layer gradient) \(HTML.number(r))") }
         rows.append(["final", metrics.joined(separator: ", ")])
+        rows.append(["assessment", a.diagnosis])
         if !m.config.isEmpty {
             rows.append(["settings", m.config.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")])
         }

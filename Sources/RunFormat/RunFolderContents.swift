@@ -95,6 +95,25 @@ public enum RunFolderContents {
         }
     }
 
+    /// Throws, naming the first foreign entry, unless the comparison report that `compare` writes into its
+    /// sweep folder may go there: `index.html` absent or GradLab's, `figures/` and `data/` absent or holding
+    /// only a report's kinds of file. The sweep's own entries (summary.csv, runs/) are not looked at here.
+    public static func checkComparisonReport(in folder: URL, flag: String) throws {
+        try checkOwnFile(folder.appendingPathComponent("index.html"), flag: flag)
+        let foreign = { (name: String, why: String) in
+            RunFolderError.cannotWrite(path: folder.path, reason: "the comparison report replaces only an earlier "
+                                       + "report, and \(CSVTable.clipped(String(name.dropFirst("report/".count)))) \(why); "
+                                       + "move it away or choose another \(flag)")
+        }
+        for name in ["figures", "data"] {
+            let url = folder.appendingPathComponent(name)
+            var info = stat()
+            guard lstat(url.path, &info) == 0 else { continue }
+            guard (info.st_mode & S_IFMT) == S_IFDIR else { throw foreign("report/" + name, "is not a folder") }
+            try checkReport(url, relative: "report/" + name, foreign: foreign)
+        }
+    }
+
     /// Throws unless the file at `url` is absent or one GradLab wrote: a CSV whose header starts with
     /// `header`, or a page that names GradLab. Sweeps, checks and the demo replace only their own files.
     public static func checkOwnFile(_ url: URL, header: String? = nil, flag: String) throws {

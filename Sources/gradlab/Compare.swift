@@ -2,6 +2,7 @@ import ArgumentParser
 import Backprop
 import Experiments
 import Foundation
+import Reports
 import RunFormat
 
 /// `gradlab compare`: a sweep of configurations on the same data, batches and seed, judged side by side.
@@ -54,11 +55,16 @@ struct Compare: ParsableCommand {
     var targetLoss: Double?
     @Option(name: .customLong("record-every"), help: "Record gradients and activations every N steps.")
     var recordEvery = 1
+    @Flag(name: .customLong("no-report"), help: "Do not write the comparison report (OUT/index.html).")
+    var noReport = false
+    @Option(help: ArgumentHelp("Image formats of the report, comma-separated: png, svg.", valueName: "formats"))
+    var format = "png"
 
     func validate() throws {
         guard jobs > 0 else { throw ValidationError("--jobs must be at least 1") }
         guard recordEvery > 0 else { throw ValidationError("--record-every must be positive") }
         if let shard { _ = try parseShard(shard) }
+        _ = try Report.formats(format)
     }
 
     private func parseShard(_ text: String) throws -> (index: Int, count: Int) {
@@ -110,6 +116,8 @@ struct Compare: ParsableCommand {
         let runner: SweepRunner
         try RunFolderContents.checkIsOwnFolder(out)
         try RunFolderContents.checkOwnFile(folder.appendingPathComponent("summary.csv"), header: "rank,run,", flag: "--out")
+        let formats = try Report.formats(format)
+        if writesReport { try RunFolderContents.checkComparisonReport(in: folder, flag: "--out") }
         configurations = try sweep.configurations()
         runner = SweepRunner(configurations: configurations, folder: folder, jobs: jobs,
                              shard: try shard.map(parseShard),
@@ -177,7 +185,7 @@ struct Compare: ParsableCommand {
             signal(SIGINT, SIG_DFL)
             progress.finish()
         }
-        var verdicts: [Verdict] = []
+        var assessments: [RunAssessment] = []
         var missing: [String] = []
         for configuration in configurations {
             let runFolder = runner.runFolder(configuration)
@@ -185,16 +193,33 @@ struct Compare: ParsableCommand {
                 missing.append(configuration.name)
                 continue
             }
-            verdicts.append(try Verdict(folder: runFolder, name: configuration.name,
-                                        settings: configuration.assignments.map(\.description).joined(separator: ", "),
-                                        targetLoss: targetLoss))
+            assessments.append(try SweepSummary.assess(
+                folder: runFolder, name: configuration.name,
+                settings: configuration.assignments.map(\.description).joined(separator: ", "), targetLoss: targetLoss))
         }
-        verdicts = Verdict.ranked(verdicts)
-        print(Verdict.table(verdicts))
+        let summary = SweepSummary(assessments)
+        print(summary.table)
         if !missing.isEmpty {
             print("\nNot run yet (\(missing.count)): \(missing.joined(separator: ", ")); run the other shards, then --merge.")
         }
-        try Verdict.write(verdicts, to: folder.appendingPathComponent("summary.csv"))
+        try summary.write(to: folder.appendingPathComponent("summary.csv"))
         print("\nSummary: \(folder.appendingPathComponent("summary.csv").path)")
+        guard writesReport, !assessments.isEmpty else {
+            if shard != nil && !merge { print("Report: after every shard has run, `--merge` writes it.") }
+            return
+        }
+        // The comparison report of every run on disk, as `gradlab report OUT/runs/*` draws it; the same
+        // assessment and ranking as the table above.
+        let runs = try configurations.filter { !missing.contains($0.name) }.map { try RunReader().read(runner.runFolder($0)) }
+        do {
+            let index = try ComparisonReport(runs: runs, names: assessments.map(\.name), formats: formats,
+                                             targetLoss: targetLoss).write(to: folder)
+            print("Report: \(index.path)")
+        } catch let error as GnuplotError {
+            throw UserError(message: error.description + " (the runs and summary.csv are written; --no-report skips the report)")
+        }
     }
+
+    /// A shard alone writes no report: the merge, which sees every run, does.
+    private var writesReport: Bool { !noReport && (shard == nil || merge) }
 }

@@ -82,14 +82,17 @@ struct Demo: ParsableCommand {
         }
         progress.finish()
 
-        var verdicts: [String: Verdict] = [:]
+        var assessments: [String: RunAssessment] = [:]
         for run in configurations {
-            verdicts[run.name] = try Verdict(folder: runner.runFolder(run), name: run.name,
-                                             settings: run.assignments.map(\.description).joined(separator: ", "),
-                                             targetLoss: 0.5)
+            assessments[run.name] = try SweepSummary.assess(folder: runner.runFolder(run), name: run.name,
+                                                           settings: run.assignments.map(\.description).joined(separator: ", "),
+                                                           targetLoss: 0.5)
+        }
+        func summary(_ scenario: DemoScenarios.Scenario) -> SweepSummary {
+            SweepSummary(scenario.runs.compactMap { assessments[$0.name] })
         }
         var expectations: [(String, Bool)] = []
-        func has(_ name: String, _ kinds: Set<String>) -> Bool { !(verdicts[name]?.findings ?? []).filter(kinds.contains).isEmpty }
+        func has(_ name: String, _ kinds: Set<String>) -> Bool { !(assessments[name]?.findingKinds ?? []).filter(kinds.contains).isEmpty }
         expectations.append(("(a) sigmoid/classic is flagged vanishing", has("a-sigmoid-classic", ["vanishing"])))
         expectations.append(("(a) ReLU/He is not flagged vanishing", !has("a-relu-he", ["vanishing"])))
         expectations.append(("(b) without clipping: exploding or non-finite", has("b-lr2-no-clipping", ["exploding", "nonfinite"])))
@@ -107,12 +110,16 @@ struct Demo: ParsableCommand {
         for scenario in scenarios {
             print("\n(\(scenario.id)) \(scenario.title)")
             print(scenario.explanation)
-            print(Verdict.table(Verdict.ranked(scenario.runs.compactMap { verdicts[$0.name] })))
+            print(summary(scenario).table)
         }
         print("\n(d) Gradient check of (c)'s model")
         print(check.table)
-        let all = Verdict.ranked(Array(verdicts.values))
-        try? Verdict.write(all, to: folder.appendingPathComponent("summary.csv"))
+        do {
+            try SweepSummary(configurations.compactMap { assessments[$0.name] })
+                .write(to: folder.appendingPathComponent("summary.csv"))
+        } catch let error as RunFolderError {
+            throw UserError(message: error.description)
+        }
         print("\nExpected outcomes:")
         for (text, holds) in expectations { print("  \(holds ? "✓" : "✗ NOT") \(text)") }
         let index: URL
@@ -130,7 +137,7 @@ struct Demo: ParsableCommand {
                 }
                 sections.append(.init(
                     title: "(\(scenario.id)) \(scenario.title)", paragraphs: [scenario.explanation],
-                    items: Verdict.ranked(scenario.runs.compactMap { verdicts[$0.name] }).map(\.reason), links: links))
+                    items: summary(scenario).reasons, links: links))
             }
             sections.append(.init(title: "Expected outcomes",
                                   items: expectations.map { "\($0.1 ? "✓" : "✗ not") \($0.0)" }))

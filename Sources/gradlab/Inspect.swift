@@ -16,28 +16,23 @@ struct Inspect: ParsableCommand {
         let folder = URL(fileURLWithPath: runFolder, isDirectory: true)
         // The one run-folder reader: inspect accepts and rejects the folders that report does.
         let run = try RunReader().read(folder)
-        var summary = RunSummary(manifest: run.manifest, folder: folder.path)
-        // steps.csv may be ahead of run.json for a live or killed run.
-        summary.stepsOnDisk = run.steps.last?.step
-        summary.lastLoss = run.steps.last?.loss
-        summary.findings = run.findings
-        print(summary.text)
+        print(RunSummary(run: run, folder: folder.path).text)
     }
 }
 
 /// The summary `train` prints at its end and `inspect` prints for any run.
 struct RunSummary {
-    var manifest: RunManifest
+    /// Read through the one run-folder reader: steps.csv may be ahead of run.json for a live or killed
+    /// run, and findings.csv (flushed at every finding) ahead of run.json's list.
+    var run: RunData
     var folder: String
-    var stepsOnDisk: Int?
-    var lastLoss: Double?
-    /// The findings to list: findings.csv's when read (it is flushed at every finding), else run.json's.
-    var findings: [FindingRow]?
 
     var text: String {
-        let m = manifest
+        let m = run.manifest
+        // The one assessment of a run, as compare and report give it.
+        let a = RunAssessment(run: run)
         var lines: [String] = []
-        let status = m.effectiveStatus
+        let status = a.status
         let note = status != m.status ? " (run.json says \(m.status.rawValue); its process is gone)" : ""
         lines.append("Run \(m.name): \(status.rawValue)\(note)")
         lines.append("  folder     \(folder)")
@@ -48,16 +43,16 @@ struct RunSummary {
                      + "\(m.dataset.outputs) outputs")
         lines.append("  optimizer  " + m.optimizer.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
                         .joined(separator: ", "))
-        let steps = max(m.stepsCompleted, stepsOnDisk ?? 0)
-        lines.append("  steps      \(steps)")
+        lines.append("  steps      \(a.steps)")
         var metrics: [String] = []
-        if let loss = m.finalLoss ?? lastLoss { metrics.append("loss \(format(loss))") }
-        if let v = m.finalValidationLoss { metrics.append("validation loss \(format(v))") }
-        if let a = m.finalTrainAccuracy { metrics.append(String(format: "train accuracy %.1f%%", a * 100)) }
-        if let a = m.finalValidationAccuracy { metrics.append(String(format: "validation accuracy %.1f%%", a * 100)) }
-        if let r = m.depthRatio { metrics.append("depth ratio \(format(r))") }
+        if let loss = a.finalLoss { metrics.append("loss \(format(loss))") }
+        if let v = a.validationLoss { metrics.append("validation loss \(format(v))") }
+        if let t = a.trainAccuracy { metrics.append(String(format: "train accuracy %.1f%%", t * 100)) }
+        if let v = a.validationAccuracy { metrics.append(String(format: "validation accuracy %.1f%%", v * 100)) }
+        if let r = a.depthRatio { metrics.append("depth ratio \(format(r))") }
         if !metrics.isEmpty { lines.append("  final      " + metrics.joined(separator: ", ")) }
-        let findings = self.findings ?? m.findings
+        lines.append("  assessment \(a.diagnosis)")
+        let findings = a.findings
         if findings.isEmpty {
             lines.append("Findings: none")
         } else {

@@ -34,7 +34,10 @@ struct Report: ParsableCommand {
         _ = try formats()
     }
 
-    func formats() throws -> [ImageFormat] {
+    func formats() throws -> [ImageFormat] { try Self.formats(format) }
+
+    /// The image formats of a `--format` value: png, svg or png,svg.
+    static func formats(_ format: String) throws -> [ImageFormat] {
         let names = format.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let formats = try names.map { name in
             guard let f = ImageFormat(rawValue: name) else {

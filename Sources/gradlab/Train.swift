@@ -87,7 +87,7 @@ struct Train: ParsableCommand {
         signalSource?.cancel()
         signal(SIGINT, SIG_DFL)
         progress?.finish()
-        print(RunSummary(manifest: outcome.manifest, folder: folder.path).text)
+        print(RunSummary(run: try RunReader().read(folder), folder: folder.path).text)
         if outcome.summary.status == .diverged { throw ExitCode(1) }
     }
 

@@ -35,6 +35,22 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertFalse(rows.first { $0[0] == "relu-he-normal" }![5].contains("vanishing"))
         XCTAssertTrue(result.output.contains("activation=sigmoid + init=classic: vanishing from step"), result.output)
         XCTAssertTrue(result.errors.contains("sigmoid-classic: completed after 40 steps"), "one line per finished run")
+        try assertReport(in: out, ranks: rows.map { $0[0] })
+    }
+
+    /// OUT/index.html is the comparison report of the sweep, its ranking the one of summary.csv.
+    private func assertReport(in out: URL, ranks names: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let html = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("<h1>Comparison of \(names.count) runs</h1>"), file: file, line: line)
+        let table = html.components(separatedBy: "<h2>Ranking</h2>")[1].components(separatedBy: "</table>")[0]
+        let positions = names.map { table.range(of: "<td>\($0)</td>")?.lowerBound }
+        XCTAssertFalse(positions.contains(nil), "every run in the ranking: \(names)", file: file, line: line)
+        XCTAssertEqual(positions.compactMap { $0 }, positions.compactMap { $0 }.sorted(), "summary.csv's order",
+                       file: file, line: line)
+        for figure in ["compare-loss", "compare-flow", "compare-heatmap-grad-norm"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("figures/\(figure).png").path),
+                          figure, file: file, line: line)
+        }
     }
 
     func testAKilledSweepResumes() throws {
@@ -71,11 +87,17 @@ final class CompareCommandTests: XCTestCase {
         let first = try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", sharded.path, "--shard", "1/2"])
         XCTAssertEqual(first.status, 0, first.errors)
         XCTAssertTrue(first.output.contains("Not run yet (2)"), first.output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: sharded.appendingPathComponent("index.html").path),
+                       "a shard alone writes no report")
         XCTAssertEqual(try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", sharded.path, "--shard", "2/2"]).status, 0)
         let merged = try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", sharded.path, "--merge"])
         XCTAssertEqual(merged.status, 0, merged.errors)
         XCTAssertFalse(merged.output.contains("Not run yet"))
         XCTAssertEqual(try summary(sharded), try summary(whole), "same data, batches and seed: the same results")
+        try assertReport(in: sharded, ranks: try summary(sharded).map { $0[0] })
+        let noReport = folder.appendingPathComponent("no-report")
+        XCTAssertEqual(try CommandRunner.run(["compare"] + grid + ["--steps", "3", "--out", noReport.path, "--no-report"]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: noReport.appendingPathComponent("index.html").path))
         let badShard = try CommandRunner.run(["compare"] + grid + ["--shard", "3/2"])
         XCTAssertEqual(badShard.status, 2)
     }

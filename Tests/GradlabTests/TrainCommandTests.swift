@@ -29,6 +29,9 @@ final class TrainCommandTests: XCTestCase {
         let sigmoidFindings = try findings(sigmoid)
         XCTAssertTrue(sigmoidFindings.contains { $0.kind == "vanishing" && $0.layer == "0" }, "\(sigmoidFindings)")
         XCTAssertTrue(a.output.contains("vanishing"), "the summary lists the findings: \(a.output)")
+        let inspected = try CommandRunner.run(["inspect", sigmoid.path])
+        XCTAssertTrue(inspected.output.contains("  assessment vanishing from step"), inspected.output)
+        XCTAssertTrue(a.output.contains("  assessment vanishing from step"), "train ends with the same assessment")
 
         let relu = folder.appendingPathComponent("relu")
         let b = try CommandRunner.run(["train"] + deep + ["--activation", "relu", "--init", "he-normal",

@@ -26,11 +26,15 @@ final class ComparisonReportTests: XCTestCase {
         }
     }
 
-    func testRanksByValidationLossThenLoss() throws {
+    func testRanksCompletedRunsFirstThenByValidationLossThenLoss() throws {
         let report = ComparisonReport(runs: try runs())
-        // long and short have validation losses (long's lower); killed has none in run.json but its last
-        // evaluated validation loss on disk (step 8) ranks it between them.
-        XCTAssertEqual(report.ranking().map { report.runs[$0].manifest.name }, ["long", "killed", "short"])
+        // long and short completed (long's validation loss lower); killed's last validation loss on disk
+        // (step 8) is lower than short's, but a run that did not finish ranks after those that did.
+        XCTAssertEqual(report.ranking().map { report.runs[$0].manifest.name }, ["long", "short", "killed"])
+        let killed = try XCTUnwrap(report.assessments.first { $0.name == "killed" })
+        XCTAssertEqual(killed.status, .interrupted)
+        XCTAssertNotNil(killed.validationLoss, "the last validation loss on disk stands in for run.json's")
+        XCTAssertLessThan(try XCTUnwrap(killed.validationLoss), try XCTUnwrap(report.assessments.first { $0.name == "short" }?.validationLoss))
     }
 
     func testPanelsShareOneColourScale() throws {
