@@ -14,7 +14,7 @@ final class TensorCapture: TrainingObserver {
     func wantsDetails(atStep step: Int) -> Bool { true }
     func stepDidComputeGradients(_ details: StepDetails<Double>) {
         for view in details.layers {
-            outputs[details.step, default: [:]]["\(view.index)"] = view.output.scalars
+            outputs[details.step, default: [:]][view.name] = view.output.scalars
             for p in view.parameters { gradients[details.step, default: [:]][p.name] = p.parameter.gradient.scalars }
         }
     }
