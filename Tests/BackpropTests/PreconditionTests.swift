@@ -34,6 +34,11 @@ final class PreconditionTests: XCTestCase {
         XCTAssertTrue(text.contains("layer 2 (Linear(4, 2)) takes per-example input [..., 4], got [3]"), text)
     }
 
+    func testMismatchInsideABlockStopsTheBuildNamingTheLayer() throws {
+        let text = try runScenario("testBlockShapes")
+        XCTAssertTrue(text.contains("layer 1.0 (Linear(4, 3)) takes per-example input [..., 4], got [3]"), text)
+    }
+
     func testLossShapeMismatchNamesBothShapes() throws {
         let text = try runScenario("testLossShapes")
         XCTAssertTrue(text.contains("mse: prediction shape [2, 3] and target shape [3, 2] differ"), text)
@@ -60,6 +65,18 @@ final class PreconditionScenarios: XCTestCase {
             Dense<Float>(inputFeatures: makesMistake ? 4 : 3, outputFeatures: 2, generator: &generator),
         ])
         XCTAssertEqual(model.checkedOutputShape(forInputShape: [2]), [2])
+    }
+
+    func testBlockShapes() {
+        var generator = RandomGenerator(seed: 1)
+        let model = Sequential<Float>([
+            Dense<Float>(inputFeatures: 2, outputFeatures: 3, generator: &generator),
+            Residual<Float>(Sequential<Float>([
+                Dense<Float>(inputFeatures: makesMistake ? 4 : 3, outputFeatures: 3, generator: &generator),
+                ActivationLayer<Float>(.relu),
+            ])),
+        ], inputShape: [2])
+        XCTAssertEqual(model.namedLayers.map(\.name), ["", "0", "1", "1.0", "1.1"])
     }
 
     func testLossShapes() {
