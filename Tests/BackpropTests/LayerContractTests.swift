@@ -86,6 +86,7 @@ final class LayerContractTests: XCTestCase {
         XCTAssertEqual(model.parameters.map(\.name),
                        ["0.weight", "0.bias", "2.0.weight", "2.0.bias", "3.weight", "3.bias"])
         XCTAssertEqual(model.parameters.map(\.role), [.weight, .bias, .weight, .bias, .weight, .bias])
+        guard model.namedLayers.count == 8 else { return XCTFail("the walk has \(model.namedLayers.count) layers, not 8") }
         let residual = model.namedLayers[3].layer
         XCTAssertEqual(residual.children.map(\.name), ["0", "1", "2"])
         XCTAssertTrue(residual.ownParameters.isEmpty, "a container holds no parameters of its own")
@@ -125,7 +126,7 @@ final class LayerContractTests: XCTestCase {
     func testRandomStateFreezesAndUnfreezesDropoutMasks() {
         let model = residualModel(Double.self)
         let states = model.namedLayers.compactMap(\.layer.randomState)
-        XCTAssertEqual(states.count, 1)
+        guard states.count == 1 else { return XCTFail("found \(states.count) random states, not 1") }
         let x = Tensor<Double>(shape: [16, 2], scalars: (0..<32).map { Double($0) / 8 - 2 })
         let first = model.forward(x, mode: .training).scalars
         states[0].isFrozen = true
@@ -170,6 +171,7 @@ final class TreeWatcher: TrainingObserver {
         outputShapes = details.layers.map(\.output.shape)
         forward = details.forwardOrder.map { details.layers[$0].name }
         backward = details.backwardOrder.map { details.layers[$0].name }
+        guard details.layers.count > 4 else { return }
         let linear = details.layers[3].output.scalars, activated = details.layers[4].output.scalars
         innerOutputIsTheActivationOfTheInnerLinear = zip(linear, activated).allSatisfy { $1 == min(3, max(-2, $0)) }
     }
