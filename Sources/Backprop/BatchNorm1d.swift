@@ -75,7 +75,7 @@ public final class BatchNorm1d<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
-        requireMatrix(input, features: features, "BatchNorm1d(\(features))")
+        requireMatrix(input, features: features, "BatchNorm1d(\(features)) (rank 2 only; torch's [N, C, L] is not supported)")
         rows = input.shape[0]
         lastMode = mode
         precondition(mode == .evaluation || rows > 1,
