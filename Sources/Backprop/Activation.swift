@@ -88,6 +88,20 @@ public enum Activation: Sendable, Equatable {
         }
     }
 
+    /// The inputs at which the derivative jumps: ReLU and leaky ReLU at 0 (unless the slope is 1), ELU
+    /// at 0 unless α = 1, SELU at 0, Hardtanh at its bounds. The smooth functions have none; softplus's
+    /// switch to x at βx = threshold changes the slope by less than e^−threshold and is not listed.
+    public var kinks: [Kink] {
+        switch self {
+        case .relu: [.inputEquals(0)]
+        case .leakyReLU(let slope): slope == 1 ? [] : [.inputEquals(0)]
+        case .elu(let alpha): alpha == 1 ? [] : [.inputEquals(0)]
+        case .selu: [.inputEquals(0)]
+        case .hardtanh(let low, let high): [.inputEquals(low), .inputEquals(high)]
+        case .identity, .sigmoid, .tanh, .gelu, .geluTanh, .silu, .softplus, .softsign: []
+        }
+    }
+
     /// Every activation with its default parameters, in the order the documentation lists them.
     public static let allDefaults: [Activation] = [
         .identity, .sigmoid, .tanh, .relu, .leakyReLU(), .elu(), .selu, .gelu, .geluTanh, .silu,

@@ -1,5 +1,6 @@
 /// An activation applied elementwise, as a layer: torch's `nn.Tanh()`, `nn.ReLU()`, ...
 ///
+/// Takes a `[batch, ...]` input of any rank. Declares `function` as its nonlinearity, and so its kinks.
 /// Forward and backward are `Activation.apply` and `Activation.backward`; the layer keeps its input and
 /// output for the backward pass.
 public final class ActivationLayer<Scalar: TensorScalar>: Layer {
@@ -15,12 +16,13 @@ public final class ActivationLayer<Scalar: TensorScalar>: Layer {
     }
 
     public var kind: String { function.torchName }
+    public var nonlinearity: Activation? { function }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
-        precondition(input.rank == 2, "\(kind): expected input of shape [batch, features], got \(input.shape)")
-        let y = output.tensor(rows: input.shape[0], columns: input.shape[1])
+        precondition(input.rank >= 1, "\(kind): expected input of shape [batch, ...], got a scalar")
+        let y = output.tensor(shape: input.shape)
         function.apply(
             UnsafeBufferPointer(start: input.base, count: input.count),
             into: UnsafeMutableBufferPointer(start: y.base, count: y.count))
@@ -35,7 +37,7 @@ public final class ActivationLayer<Scalar: TensorScalar>: Layer {
         guard let input, let lastOutput else { preconditionFailure("\(kind).backward called before forward") }
         precondition(outputGradient.shape == input.shape,
                      "\(kind).backward: gradient shape \(outputGradient.shape), expected \(input.shape)")
-        let dx = inputGradient.tensor(rows: input.shape[0], columns: input.shape[1])
+        let dx = inputGradient.tensor(shape: input.shape)
         function.backward(
             input: UnsafeBufferPointer(start: input.base, count: input.count),
             output: UnsafeBufferPointer(start: lastOutput.base, count: lastOutput.count),

@@ -11,6 +11,8 @@
 /// evaluation mode the statistics are constants and ∂L/∂x = γ ∂L/∂y / √(running_var + ε).
 /// - Parameters: `eps` 1e−5 and `momentum` 0.1 are torch's defaults; γ starts at 1, β at 0, the running
 ///   mean at 0 and the running variance at 1, as torch.
+/// - Caveats: takes `[batch, features]` only; torch's `[N, C, L]` form is not supported and stops with a
+///   precondition (and a `ShapeMismatch` when the model is built).
 /// Reference: Ioffe & Szegedy (2015); torch.nn.BatchNorm1d documentation.
 public final class BatchNorm1d<Scalar: TensorScalar>: Layer {
     public let features: Int
@@ -21,7 +23,11 @@ public final class BatchNorm1d<Scalar: TensorScalar>: Layer {
     public let runningMean: Tensor<Scalar>
     public let runningVariance: Tensor<Scalar>
     /// Batches seen in training mode, torch's `num_batches_tracked`.
-    public var batchesTracked = 0
+    public var batchesTracked: Int {
+        get { tracked.value }
+        set { tracked.value = newValue }
+    }
+    private let tracked = Counter()
 
     private var normalized = Workspace<Scalar>()
     private var inverseStd = Workspace<Scalar>()
@@ -45,7 +51,8 @@ public final class BatchNorm1d<Scalar: TensorScalar>: Layer {
     public var kind: String { "BatchNorm1d" }
 
     public var parameters: [NamedParameter<Scalar>] {
-        [NamedParameter(name: "weight", parameter: weight), NamedParameter(name: "bias", parameter: bias)]
+        [NamedParameter(name: "weight", parameter: weight, role: .scale),
+         NamedParameter(name: "bias", parameter: bias, role: .bias)]
     }
 
     public var buffers: [NamedTensor<Scalar>] {
@@ -53,10 +60,22 @@ public final class BatchNorm1d<Scalar: TensorScalar>: Layer {
          NamedTensor(name: "running_var", tensor: runningVariance)]
     }
 
+    /// `num_batches_tracked`: an integer, so a counter rather than one of the Scalar `buffers`.
+    public var counters: [NamedCounter] { [NamedCounter(name: "num_batches_tracked", counter: tracked)] }
+
+    /// `[features]` to `[features]`; any other per-example shape is a mismatch.
+    public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        guard shape == [features] else {
+            throw ShapeMismatch(kind: "BatchNorm1d(\(features))", input: shape,
+                                expected: "[\(features)] (a [batch, \(features)] input; [N, C, L] is not supported)")
+        }
+        return shape
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
-        requireMatrix(input, features: features, "BatchNorm1d(\(features))")
+        requireMatrix(input, features: features, "BatchNorm1d(\(features)) (rank 2 only; torch's [N, C, L] is not supported)")
         rows = input.shape[0]
         lastMode = mode
         precondition(mode == .evaluation || rows > 1,
@@ -86,7 +105,7 @@ public final class BatchNorm1d<Scalar: TensorScalar>: Layer {
                 y.base[k] = gamma[j] * v + beta[j]
             }
         }
-        if mode == .training { batchesTracked += 1 }
+        if mode == .training { tracked.value += 1 }
         return y
     }
 

@@ -1,12 +1,14 @@
 /// A fully connected layer, PyTorch's `nn.Linear`.
 ///
 /// ```
-/// y = x · Wᵀ + b        x: [batch, in],  W: [out, in],  b: [out],  y: [batch, out]
+/// y = x · Wᵀ + b        x: [batch, ..., in],  W: [out, in],  b: [out],  y: [batch, ..., out]
 /// ∂L/∂W += (∂L/∂y)ᵀ · x      ∂L/∂b += Σ_batch ∂L/∂y      ∂L/∂x = ∂L/∂y · W
 /// ```
 ///
 /// The weight is stored `[out, in]` as in `torch.nn.Linear`, so checkpoints move between the two unchanged.
 /// All three products go through `gemm` with transposition flags: nothing is copied or transposed.
+/// As `nn.Linear`, the layer acts on the last axis: an input `[batch, ..., in]` is a matrix with
+/// `batch·...` rows (row-major storage makes that free).
 public final class Dense<Scalar: TensorScalar>: Layer {
     public let inputFeatures: Int
     public let outputFeatures: Int
@@ -61,23 +63,28 @@ public final class Dense<Scalar: TensorScalar>: Layer {
     public var kind: String { "Linear" }
 
     public var parameters: [NamedParameter<Scalar>] {
-        var result = [NamedParameter(name: "weight", parameter: weight)]
-        if let bias { result.append(NamedParameter(name: "bias", parameter: bias)) }
+        var result = [NamedParameter(name: "weight", parameter: weight, role: .weight)]
+        if let bias { result.append(NamedParameter(name: "bias", parameter: bias, role: .bias)) }
         return result
     }
 
-    public func outputFeatures(forInputFeatures features: Int) -> Int {
-        precondition(features == inputFeatures,
-                     "Linear(\(inputFeatures), \(outputFeatures)) cannot follow a layer with \(features) outputs")
-        return outputFeatures
+    /// `[..., in]` to `[..., out]`: any rank of at least 1, the last axis being `in`.
+    public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        guard shape.last == inputFeatures else {
+            throw ShapeMismatch(kind: "Linear(\(inputFeatures), \(outputFeatures))", input: shape,
+                                expected: "[..., \(inputFeatures)]")
+        }
+        return Array(shape.dropLast()) + [outputFeatures]
     }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
-        requireMatrix(input, features: inputFeatures, "Linear(\(inputFeatures), \(outputFeatures))")
-        let batch = input.shape[0]
-        let y = output.tensor(rows: batch, columns: outputFeatures)
+        precondition(input.rank >= 2 && input.shape[input.rank - 1] == inputFeatures,
+                     "Linear(\(inputFeatures), \(outputFeatures)): expected input of shape [batch, ..., \(inputFeatures)], "
+                     + "got \(input.shape)")
+        let batch = input.count / inputFeatures
+        let y = output.tensor(shape: input.shape, lastAxis: outputFeatures)
         self.input = input
         var beta: Scalar = 0
         if let bias {
@@ -98,10 +105,10 @@ public final class Dense<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
         guard let input else { preconditionFailure("Linear.backward called before forward") }
-        let batch = input.shape[0]
-        precondition(outputGradient.shape.count == 2 && outputGradient.shape[0] == batch
-                     && outputGradient.shape[1] == outputFeatures,
-                     "Linear.backward: gradient shape \(outputGradient.shape), expected [\(batch), \(outputFeatures)]")
+        let batch = input.count / inputFeatures
+        precondition(outputGradient.rank == input.rank && outputGradient.shape.last == outputFeatures
+                     && outputGradient.count == batch * outputFeatures,
+                     "Linear.backward: gradient shape \(outputGradient.shape), expected \(Array(input.shape.dropLast()) + [outputFeatures])")
         // ∂L/∂W += (∂L/∂y)ᵀ · x   (beta 0 when the gradient was just cleared)
         let dW = weight.gradientForAccumulation()
         Scalar.gemm(
@@ -119,7 +126,7 @@ public final class Dense<Scalar: TensorScalar>: Layer {
             }
         }
         // ∂L/∂x = ∂L/∂y · W
-        let dx = inputGradient.tensor(rows: batch, columns: inputFeatures)
+        let dx = inputGradient.tensor(shape: input.shape)
         Scalar.gemm(
             transposeA: false, transposeB: false, m: batch, n: inputFeatures, k: outputFeatures,
             alpha: 1, a: outputGradient.base, lda: outputFeatures, b: weight.value.base, ldb: inputFeatures,

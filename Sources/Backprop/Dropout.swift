@@ -6,9 +6,10 @@
 /// evaluation: y = x;  ∂L/∂x = ∂L/∂y
 /// ```
 /// The mask comes from the layer's own seeded generator, so a run is reproducible. Set `freezesMask`
-/// to reuse the last mask (a gradient check needs the same function on every evaluation).
+/// (or, without knowing the type, `randomState.isFrozen`) to reuse the last mask: a gradient check needs
+/// the same function on every evaluation. Takes a `[batch, ...]` input of any rank.
 /// Reference: Srivastava et al. (2014); torch.nn.Dropout documentation.
-public final class Dropout<Scalar: TensorScalar>: Layer {
+public final class Dropout<Scalar: TensorScalar>: Layer, RandomState {
     public let probability: Double
     /// When true, training-mode forward passes reuse the last mask instead of drawing a new one.
     public var freezesMask = false
@@ -30,21 +31,27 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     }
 
     public var kind: String { "Dropout" }
+    public var randomState: (any RandomState)? { self }
+
+    /// `freezesMask`, as the random-state contract names it.
+    public var isFrozen: Bool {
+        get { freezesMask }
+        set { freezesMask = newValue }
+    }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
-        precondition(input.rank == 2, "Dropout: expected input of shape [batch, features], got \(input.shape)")
+        precondition(input.rank >= 1, "Dropout: expected input of shape [batch, ...], got a scalar")
         lastMode = mode
         guard mode == .training, probability > 0 else { return input }
-        let rows = input.shape[0], columns = input.shape[1]
-        let m = mask.tensor(rows: rows, columns: columns)
+        let m = mask.tensor(shape: input.shape)
         if !(freezesMask && hasMask) {
             let keep = Scalar(1 / (1 - probability))
             for i in 0..<m.count { m.base[i] = generator.nextUniform() < probability ? 0 : keep }
             hasMask = true
         }
-        let y = output.tensor(rows: rows, columns: columns)
+        let y = output.tensor(shape: input.shape)
         for i in 0..<y.count { y.base[i] = input.base[i] * m.base[i] }
         return y
     }
@@ -53,9 +60,8 @@ public final class Dropout<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
         guard lastMode == .training, probability > 0 else { return outputGradient }
-        let rows = outputGradient.shape[0], columns = outputGradient.shape[1]
-        let m = mask.tensor(rows: rows, columns: columns)
-        let dx = inputGradient.tensor(rows: rows, columns: columns)
+        let m = mask.tensor(shape: outputGradient.shape)
+        let dx = inputGradient.tensor(shape: outputGradient.shape)
         for i in 0..<dx.count { dx.base[i] = outputGradient.base[i] * m.base[i] }
         return dx
     }

@@ -57,22 +57,125 @@ public struct NamedTensor<Scalar: TensorScalar> {
     }
 }
 
-/// A parameter with its PyTorch `state_dict` name.
+/// What a parameter does in its layer, as the layer declares it (not guessed from its name or rank).
+public enum ParameterRole: Sendable, Equatable {
+    /// Multiplies the input and mixes features: `Linear.weight`. The tensors whose gradient norms show
+    /// vanishing and exploding gradients.
+    case weight
+    /// Added to the output: `Linear.bias`, a normalisation's shift β.
+    case bias
+    /// Scales each feature elementwise: a normalisation's γ (torch names it `weight`).
+    case scale
+}
+
+/// A parameter with its PyTorch `state_dict` name and its role.
 public struct NamedParameter<Scalar: TensorScalar> {
     public var name: String
     public var parameter: Parameter<Scalar>
+    public var role: ParameterRole
 
-    public init(name: String, parameter: Parameter<Scalar>) {
+    public init(name: String, parameter: Parameter<Scalar>, role: ParameterRole) {
         self.name = name
         self.parameter = parameter
+        self.role = role
     }
 }
 
-/// One step of a network: a differentiable map from a `[batch, features]` input to an output.
+/// A whole number that belongs in a checkpoint, shared by reference: BatchNorm's `num_batches_tracked`.
+public final class Counter {
+    public var value: Int
+    public init(_ value: Int = 0) { self.value = value }
+}
+
+/// An integer buffer with its PyTorch `state_dict` name (saved as I64 of shape `[]`).
+public struct NamedCounter {
+    public var name: String
+    public var counter: Counter
+    public init(name: String, counter: Counter) {
+        self.name = name
+        self.counter = counter
+    }
+}
+
+/// A layer inside another, with its name in the parent (`"0"`) or in the whole model (`"3.0"`).
+public struct NamedLayer<Scalar: TensorScalar> {
+    public var name: String
+    public var layer: any Layer<Scalar>
+    public init(name: String, layer: any Layer<Scalar>) {
+        self.name = name
+        self.layer = layer
+    }
+}
+
+/// Where a layer's function is not differentiable, so that a finite difference across the point sees a
+/// jump in slope (a `kink` verdict, not a wrong gradient).
+///
+/// A protocol-level description: elementwise maps have thresholds; layers that pick one input among
+/// several (max-pooling) will add a case for ties.
+public enum Kink: Sendable, Equatable {
+    /// The slope jumps where an input element equals this value: ReLU at 0, Hardtanh at its bounds.
+    case inputEquals(Double)
+}
+
+/// Randomness a layer draws in training mode (dropout masks), which a gradient check must hold fixed:
+/// every evaluation of f(θ ± h) has to see the same function.
+public protocol RandomState: AnyObject {
+    /// When true, training-mode forward passes reuse the last draw instead of making a new one.
+    var isFrozen: Bool { get set }
+}
+
+/// A layer's input does not have the per-example shape the layer takes.
+public struct ShapeMismatch: Error, Equatable, CustomStringConvertible {
+    /// The layer's full torch name (`3.0`), filled in by the containers the error passes through; `""`
+    /// for the model itself.
+    public var layer: String
+    /// The layer as torch prints its class: `Linear(4, 2)`.
+    public var kind: String
+    /// The per-example input shape (without the batch axis) the layer was given.
+    public var input: [Int]
+    /// The per-example input shape the layer takes, in words: `[4]`, `[..., 4]`.
+    public var expected: String
+
+    public init(layer: String = "", kind: String, input: [Int], expected: String) {
+        self.layer = layer
+        self.kind = kind
+        self.input = input
+        self.expected = expected
+    }
+
+    /// The same mismatch seen from a parent that calls the layer `name`.
+    public func inside(_ name: String) -> ShapeMismatch {
+        var copy = self
+        copy.layer = name.isEmpty ? layer : layer.isEmpty ? name : "\(name).\(layer)"
+        return copy
+    }
+
+    public var description: String {
+        "layer \(layer.isEmpty ? "(model)" : layer) (\(kind)) takes per-example input \(expected), got \(input)"
+    }
+}
+
+/// Receives every layer's output and output gradient during a traced pass, as torch's forward and
+/// backward hooks; the trainer uses one to show observers every layer of the tree.
+public protocol LayerTracer<Scalar>: AnyObject {
+    associatedtype Scalar: TensorScalar
+    /// `layer`'s forward pass has finished with `output`.
+    func layer(_ layer: any Layer<Scalar>, didProduce output: Tensor<Scalar>)
+    /// `layer`'s backward pass begins with `outputGradient`, ∂L/∂output.
+    func layer(_ layer: any Layer<Scalar>, willBackward outputGradient: Tensor<Scalar>)
+}
+
+/// One step of a network: a differentiable map from a `[batch, ...]` input to a `[batch, ...]` output.
 ///
 /// `forward` keeps what `backward` needs. `backward` takes the gradient of the loss with respect to the
 /// layer's output and returns the gradient with respect to its input; on the way it *adds* the gradients
 /// of the layer's parameters to their `gradient` tensors (clear them with `zeroGradients()`).
+///
+/// A layer describes itself, so that the trainer, the recorder, the checker and checkpoints walk any
+/// model without knowing its concrete types (torch's `named_modules()`): its per-example output shape,
+/// its parameters with their roles, its buffers and counters, its children, its nonlinearity and kinks,
+/// and its random state. A layer with children (a container) owns no parameters, buffers or counters of
+/// its own: its lists are its children's, prefixed by their names (the defaults do exactly that).
 ///
 /// Layers own their output buffers: the tensor that `forward` or `backward` returns is overwritten by the
 /// next call (see `Tensor`).
@@ -89,20 +192,106 @@ public protocol Layer<Scalar>: AnyObject {
     /// its output; adds the parameters' gradients to theirs.
     func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar>
 
+    /// `forward`, telling `tracer` about this layer's output and, for a container, its children's.
+    /// The default (for a leaf) calls `forward`, then the tracer.
+    func forward(_ input: Tensor<Scalar>, mode: Mode, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar>
+
+    /// `backward`, telling `tracer` the gradient at this layer's output and, for a container, at its
+    /// children's. The default (for a leaf) calls the tracer, then `backward`.
+    func backward(_ outputGradient: Tensor<Scalar>, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar>
+
+    /// The per-example output shape (without the batch axis) for a per-example input shape, or a
+    /// `ShapeMismatch` when the layer cannot take that input. The default, for elementwise layers,
+    /// takes any shape and returns it.
+    func outputShape(forInputShape shape: [Int]) throws -> [Int]
+
     /// The trainable parameters with their names inside the layer (`weight`, `bias`, `0.weight`).
     var parameters: [NamedParameter<Scalar>] { get }
 
     /// Non-trainable state that belongs in a checkpoint (`running_mean`), named as in PyTorch.
     var buffers: [NamedTensor<Scalar>] { get }
 
-    /// The output's feature count for an input with `features` features per example.
-    func outputFeatures(forInputFeatures features: Int) -> Int
+    /// Integer buffers that belong in a checkpoint (`num_batches_tracked`), named as in PyTorch.
+    var counters: [NamedCounter] { get }
+
+    /// The layers inside this one with their names, as torch's `named_children()`; empty for a leaf.
+    var children: [NamedLayer<Scalar>] { get }
+
+    /// The activation function the layer applies elementwise, if it is one.
+    var nonlinearity: Activation? { get }
+
+    /// Where the layer's function has kinks; the default is its nonlinearity's, or none.
+    var kinks: [Kink] { get }
+
+    /// The randomness the layer draws in training mode, if any, for a gradient check to freeze.
+    var randomState: (any RandomState)? { get }
 }
 
 extension Layer {
-    public var parameters: [NamedParameter<Scalar>] { [] }
-    public var buffers: [NamedTensor<Scalar>] { [] }
-    public func outputFeatures(forInputFeatures features: Int) -> Int { features }
+    public func forward(_ input: Tensor<Scalar>, mode: Mode, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        let output = forward(input, mode: mode)
+        tracer.layer(self, didProduce: output)
+        return output
+    }
+
+    public func backward(_ outputGradient: Tensor<Scalar>, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        tracer.layer(self, willBackward: outputGradient)
+        return backward(outputGradient)
+    }
+
+    public func outputShape(forInputShape shape: [Int]) throws -> [Int] { shape }
+
+    public var parameters: [NamedParameter<Scalar>] {
+        children.flatMap { child in
+            child.layer.parameters.map {
+                NamedParameter(name: "\(child.name).\($0.name)", parameter: $0.parameter, role: $0.role)
+            }
+        }
+    }
+
+    public var buffers: [NamedTensor<Scalar>] {
+        children.flatMap { child in
+            child.layer.buffers.map { NamedTensor(name: "\(child.name).\($0.name)", tensor: $0.tensor) }
+        }
+    }
+
+    public var counters: [NamedCounter] {
+        children.flatMap { child in
+            child.layer.counters.map { NamedCounter(name: "\(child.name).\($0.name)", counter: $0.counter) }
+        }
+    }
+
+    public var children: [NamedLayer<Scalar>] { [] }
+    public var nonlinearity: Activation? { nil }
+    public var kinks: [Kink] { nonlinearity?.kinks ?? [] }
+    public var randomState: (any RandomState)? { nil }
+
+    /// The parameters this layer holds itself: all of a leaf's, none of a container's.
+    public var ownParameters: [NamedParameter<Scalar>] { children.isEmpty ? parameters : [] }
+
+    /// This layer and every layer inside it with full torch names, parents before children, as torch's
+    /// `named_modules()`: `""` for this layer, then `"0"`, `"3"`, `"3.0"`, `"3.1"`, ...
+    public var namedLayers: [NamedLayer<Scalar>] {
+        var result: [NamedLayer<Scalar>] = []
+        func visit(_ layer: any Layer<Scalar>, name: String) {
+            result.append(NamedLayer(name: name, layer: layer))
+            for child in layer.children { visit(child.layer, name: name.isEmpty ? child.name : "\(name).\(child.name)") }
+        }
+        visit(self, name: "")
+        return result
+    }
+
+    /// The per-example output shape for `shape`, checked once when a model is built: a mismatch stops
+    /// with a precondition that names the layer (torch name and kind) and both shapes.
+    public func checkedOutputShape(forInputShape shape: [Int]) -> [Int] {
+        do {
+            return try outputShape(forInputShape: shape)
+        } catch let mismatch as ShapeMismatch {
+            preconditionFailure(mismatch.description)
+        } catch {
+            preconditionFailure("\(kind): \(error)")
+        }
+    }
 
     /// Sets every parameter's gradient to zero.
     public func zeroGradients() {

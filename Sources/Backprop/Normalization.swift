@@ -71,7 +71,17 @@ public final class LayerNorm<Scalar: TensorScalar>: Layer {
     public var kind: String { "LayerNorm" }
 
     public var parameters: [NamedParameter<Scalar>] {
-        [NamedParameter(name: "weight", parameter: weight), NamedParameter(name: "bias", parameter: bias)]
+        [NamedParameter(name: "weight", parameter: weight, role: .scale),
+         NamedParameter(name: "bias", parameter: bias, role: .bias)]
+    }
+
+    /// `[features]` to `[features]`: the layer normalises a `[batch, features]` input only.
+    public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        guard shape == [features] else {
+            throw ShapeMismatch(kind: "LayerNorm(\(features))", input: shape,
+                                expected: "[\(features)] (a [batch, \(features)] input)")
+        }
+        return shape
     }
 
     @_specialize(where Scalar == Float)

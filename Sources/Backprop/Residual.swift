@@ -4,6 +4,10 @@
 /// keep gradients from vanishing with depth (He et al. 2016, *Deep Residual Learning*).
 /// Parameters are named as the block's, so a residual at position 3 around a `Sequential` has
 /// `3.0.weight`: the names of a torch `nn.Sequential` subclass whose forward returns `x + super().forward(x)`.
+///
+/// The residual stands where torch's `nn.Sequential` subclass would: its children are the block's
+/// children (`3.0`, `3.1`, ...), and around a single layer it is a leaf holding that layer's parameters.
+/// A tracer hears of the block itself too, a layer the walk does not name.
 public final class Residual<Scalar: TensorScalar>: Layer {
     public let block: any Layer<Scalar>
 
@@ -17,29 +21,56 @@ public final class Residual<Scalar: TensorScalar>: Layer {
     public var kind: String { "Residual" }
     public var parameters: [NamedParameter<Scalar>] { block.parameters }
     public var buffers: [NamedTensor<Scalar>] { block.buffers }
+    public var counters: [NamedCounter] { block.counters }
+    public var children: [NamedLayer<Scalar>] { block.children }
+    /// x + f(x) bends where f does: a single-layer block's kinks are the residual's own.
+    public var kinks: [Kink] { block.children.isEmpty ? block.kinks : [] }
+    public var randomState: (any RandomState)? { block.children.isEmpty ? block.randomState : nil }
 
-    public func outputFeatures(forInputFeatures features: Int) -> Int {
-        let inner = block.outputFeatures(forInputFeatures: features)
-        precondition(inner == features, "Residual: the block maps \(features) features to \(inner); they must match")
-        return features
+    public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        let inner = try block.outputShape(forInputShape: shape)
+        guard inner == shape else {
+            throw ShapeMismatch(kind: "Residual", input: shape,
+                                expected: "the shape its block returns, but the block maps \(shape) to \(inner)")
+        }
+        return shape
     }
 
+    public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
+        sum(input, block.forward(input, mode: mode))
+    }
+
+    public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
+        inputSum(outputGradient, block.backward(outputGradient))
+    }
+
+    public func forward(_ input: Tensor<Scalar>, mode: Mode, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        let y = sum(input, block.forward(input, mode: mode, tracer: tracer))
+        tracer.layer(self, didProduce: y)
+        return y
+    }
+
+    public func backward(_ outputGradient: Tensor<Scalar>, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        tracer.layer(self, willBackward: outputGradient)
+        return inputSum(outputGradient, block.backward(outputGradient, tracer: tracer))
+    }
+
+    /// y = x + block(x).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
-        let inner = block.forward(input, mode: mode)
+    private func sum(_ input: Tensor<Scalar>, _ inner: Tensor<Scalar>) -> Tensor<Scalar> {
         precondition(inner.shape == input.shape,
                      "Residual: the block's output \(inner.shape) does not match its input \(input.shape)")
-        let y = output.tensor(rows: input.shape[0], columns: input.shape[1])
+        let y = output.tensor(shape: input.shape)
         for i in 0..<y.count { y.base[i] = input.base[i] + inner.base[i] }
         return y
     }
 
+    /// ∂L/∂x = ∂L/∂y + block'ᵀ ∂L/∂y.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
-        let inner = block.backward(outputGradient)
-        let dx = inputGradient.tensor(rows: outputGradient.shape[0], columns: outputGradient.shape[1])
+    private func inputSum(_ outputGradient: Tensor<Scalar>, _ inner: Tensor<Scalar>) -> Tensor<Scalar> {
+        let dx = inputGradient.tensor(shape: outputGradient.shape)
         for i in 0..<dx.count { dx.base[i] = outputGradient.base[i] + inner.base[i] }
         return dx
     }

@@ -5,26 +5,41 @@
 /// keep their index, exactly as in torch (`0.weight`, `2.weight` for Linear, Tanh, Linear).
 public final class Sequential<Scalar: TensorScalar>: Layer {
     public let layers: [any Layer<Scalar>]
+    /// The layers named `"0"`, `"1"`, ..., as torch's `named_children()`.
+    public let children: [NamedLayer<Scalar>]
     /// Every trainable parameter with its full name, in `state_dict` order; computed once.
     public let parameters: [NamedParameter<Scalar>]
 
     public init(_ layers: [any Layer<Scalar>]) {
         self.layers = layers
-        self.parameters = layers.enumerated().flatMap { index, layer in
-            layer.parameters.map { NamedParameter(name: "\(index).\($0.name)", parameter: $0.parameter) }
+        let children = layers.enumerated().map { NamedLayer(name: "\($0)", layer: $1) }
+        self.children = children
+        self.parameters = children.flatMap { child in
+            child.layer.parameters.map {
+                NamedParameter(name: "\(child.name).\($0.name)", parameter: $0.parameter, role: $0.role)
+            }
         }
+    }
+
+    /// The layers, with their shapes checked for a per-example input of `inputShape` (`[features]`):
+    /// a layer that cannot take what the one before it gives stops with a precondition naming it.
+    public convenience init(_ layers: [any Layer<Scalar>], inputShape: [Int]) {
+        self.init(layers)
+        _ = checkedOutputShape(forInputShape: inputShape)
     }
 
     public var kind: String { "Sequential" }
 
-    public var buffers: [NamedTensor<Scalar>] {
-        layers.enumerated().flatMap { index, layer in
-            layer.buffers.map { NamedTensor(name: "\(index).\($0.name)", tensor: $0.tensor) }
+    public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        var current = shape
+        for child in children {
+            do {
+                current = try child.layer.outputShape(forInputShape: current)
+            } catch let mismatch as ShapeMismatch {
+                throw mismatch.inside(child.name)
+            }
         }
-    }
-
-    public func outputFeatures(forInputFeatures features: Int) -> Int {
-        layers.reduce(features) { $1.outputFeatures(forInputFeatures: $0) }
+        return current
     }
 
     public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
@@ -36,6 +51,20 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
         var g = outputGradient
         for layer in layers.reversed() { g = layer.backward(g) }
+        return g
+    }
+
+    public func forward(_ input: Tensor<Scalar>, mode: Mode, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        var x = input
+        for layer in layers { x = layer.forward(x, mode: mode, tracer: tracer) }
+        tracer.layer(self, didProduce: x)
+        return x
+    }
+
+    public func backward(_ outputGradient: Tensor<Scalar>, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        tracer.layer(self, willBackward: outputGradient)
+        var g = outputGradient
+        for layer in layers.reversed() { g = layer.backward(g, tracer: tracer) }
         return g
     }
 
@@ -64,6 +93,6 @@ extension Sequential {
                                         initializer: initializer, generator: &generator))
             if i < sizes.count - 2 { layers.append(ActivationLayer<Scalar>(activation)) }
         }
-        return Sequential(layers)
+        return Sequential(layers, inputShape: [sizes[0]])
     }
 }

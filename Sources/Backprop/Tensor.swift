@@ -127,6 +127,19 @@ struct Workspace<Scalar: TensorScalar> {
         return fresh
     }
 
+    /// A tensor shaped as `shape` with its last axis replaced by `last`; compares without allocating.
+    mutating func tensor(shape: [Int], lastAxis last: Int) -> Tensor<Scalar> {
+        if let tensor, tensor.shape.count == shape.count, tensor.shape.last == last,
+           tensor.shape.dropLast().elementsEqual(shape.dropLast()) {
+            return tensor
+        }
+        var fresh = shape
+        fresh[fresh.count - 1] = last
+        let made = Tensor<Scalar>(shape: fresh)
+        tensor = made
+        return made
+    }
+
     mutating func tensor(rows: Int, columns: Int) -> Tensor<Scalar> {
         if let tensor, tensor.shape.count == 2, tensor.shape[0] == rows, tensor.shape[1] == columns {
             return tensor

@@ -58,13 +58,15 @@ public final class Trainer<Scalar: TensorScalar> {
     private var sampler: BatchSampler<Scalar>
     private var stopRequest: TrainingStatus?
     private var details: StepDetails<Scalar>?
+    private var tracer: StepTracer<Scalar>?
     private var previousValues: [Tensor<Scalar>] = []
 
     public init(model: Sequential<Scalar>, loss: any Loss<Scalar>, optimizer: any Optimizer<Scalar>,
                 trainingData: Dataset<Scalar>, validationData: Dataset<Scalar>? = nil, options: TrainingOptions) {
         precondition(options.batchSize > 0, "batch size must be positive, got \(options.batchSize)")
-        precondition(model.outputFeatures(forInputFeatures: trainingData.features) == trainingData.outputs,
-                     "the model's outputs do not match the data's \(trainingData.outputs) targets")
+        let outputShape = model.checkedOutputShape(forInputShape: [trainingData.features])
+        precondition(outputShape == [trainingData.outputs],
+                     "the model's per-example output \(outputShape) does not match the data's \(trainingData.outputs) targets")
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
@@ -169,7 +171,7 @@ public final class Trainer<Scalar: TensorScalar> {
         return summary
     }
 
-    /// Forward and backward one layer at a time, keeping every layer's output and output gradient.
+    /// Forward and backward through the traced passes, keeping every layer's output and output gradient.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     private func detailedPass(step: Int, batch: (inputs: Tensor<Scalar>, target: LossTarget<Scalar>)) -> Double {
@@ -179,28 +181,27 @@ public final class Trainer<Scalar: TensorScalar> {
             views.inputs = batch.inputs
             views.target = batch.target
         } else {
-            let layers = model.layers.enumerated().map { index, layer in
-                LayerView(index: index, kind: layer.kind, layer: layer, output: batch.inputs, outputGradient: nil,
-                          parameters: layer.parameters.map {
-                              NamedParameter(name: "\(index).\($0.name)", parameter: $0.parameter)
-                          })
+            let layers = model.namedLayers.dropFirst().map { named in
+                LayerView(name: named.name, kind: named.layer.kind, layer: named.layer, output: batch.inputs,
+                          outputGradient: nil,
+                          parameters: named.layer.ownParameters.map {
+                              NamedParameter(name: "\(named.name).\($0.name)", parameter: $0.parameter, role: $0.role)
+                          },
+                          isLeaf: named.layer.children.isEmpty)
             }
             views = StepDetails(inputs: batch.inputs, target: batch.target, layers: layers,
                                 updates: model.parameters.map { Tensor(shape: $0.parameter.value.shape) })
+            views.forwardOrder.reserveCapacity(layers.count)
+            views.backwardOrder.reserveCapacity(layers.count)
             details = views
+            tracer = StepTracer(details: views)
         }
         views.step = step
-        var x = batch.inputs
-        for i in views.layers.indices {
-            x = views.layers[i].layer.forward(x, mode: .training)
-            views.layers[i].output = x
-        }
-        let value = Double(loss.forward(x, batch.target))
-        var g = loss.backward()
-        for i in views.layers.indices.reversed() {
-            views.layers[i].outputGradient = g
-            g = views.layers[i].layer.backward(g)
-        }
+        views.forwardOrder.removeAll(keepingCapacity: true)
+        views.backwardOrder.removeAll(keepingCapacity: true)
+        let output = model.forward(batch.inputs, mode: .training, tracer: tracer!)
+        let value = Double(loss.forward(output, batch.target))
+        _ = model.backward(loss.backward(), tracer: tracer!)
         views.loss = value
         return value
     }

@@ -44,21 +44,25 @@ public struct TrainingSummary: Sendable, Equatable {
     public var seconds: Double
 }
 
-/// One layer of the model during one step: its output and the gradient of the loss with respect to it,
-/// and its parameters (whose `gradient`s hold this step's gradients when `stepDidComputeGradients` runs).
+/// One layer of the model's tree during one step: its output and the gradient of the loss with respect
+/// to it, and its own parameters (whose `gradient`s hold this step's gradients when
+/// `stepDidComputeGradients` runs).
 ///
 /// The tensors are the layers' own buffers: valid during the event, overwritten by the next step.
 public struct LayerView<Scalar: TensorScalar> {
-    /// Position in the top-level `Sequential`, as in parameter names (`"3"` for `3.weight`).
-    public var index: Int
+    /// The full torch name, as in `named_modules()` and parameter names: `"3"` for `3.weight`, `"3.1"`
+    /// for the second layer of a residual block at position 3.
+    public var name: String
     /// The torch module class name: `Linear`, `Tanh`, ...
     public var kind: String
     public var layer: any Layer<Scalar>
     public var output: Tensor<Scalar>
     /// ∂L/∂output; set once the backward pass has reached the layer.
     public var outputGradient: Tensor<Scalar>?
-    /// The layer's parameters with their full model names (`3.weight`).
+    /// The parameters the layer holds itself (none for a container), with full model names (`3.0.weight`).
     public var parameters: [NamedParameter<Scalar>]
+    /// Whether the layer has no children: the layers whose outputs are not another layer's output as well.
+    public var isLeaf: Bool
 }
 
 /// The layer-by-layer view of one step, given to observers that asked for it.
@@ -68,7 +72,12 @@ public final class StepDetails<Scalar: TensorScalar> {
     /// The batch the step trained on.
     public internal(set) var inputs: Tensor<Scalar>
     public internal(set) var target: LossTarget<Scalar>
+    /// Every layer of the model but the model itself, in `named_modules()` order (parents first).
     public internal(set) var layers: [LayerView<Scalar>]
+    /// Positions in `layers` in the order their forward passes finished (children before their container).
+    public internal(set) var forwardOrder: [Int] = []
+    /// Positions in `layers` in the order their backward passes began (containers before their children).
+    public internal(set) var backwardOrder: [Int] = []
     /// Δθ actually applied by the optimizer (after clipping, momentum, weight decay), parallel to
     /// `Trainer.model.parameters`; filled before `stepDidFinish`.
     public internal(set) var updates: [Tensor<Scalar>]
@@ -78,6 +87,34 @@ public final class StepDetails<Scalar: TensorScalar> {
         self.target = target
         self.layers = layers
         self.updates = updates
+    }
+}
+
+/// Fills a `StepDetails` from a traced pass: each layer's output and output gradient, and the order.
+final class StepTracer<Scalar: TensorScalar>: LayerTracer {
+    unowned let details: StepDetails<Scalar>
+    /// Each named layer's position in `details.layers`; layers the walk does not name are ignored.
+    private let positions: [ObjectIdentifier: Int]
+
+    init(details: StepDetails<Scalar>) {
+        self.details = details
+        var positions: [ObjectIdentifier: Int] = [:]
+        for (position, view) in details.layers.enumerated() where positions[ObjectIdentifier(view.layer)] == nil {
+            positions[ObjectIdentifier(view.layer)] = position
+        }
+        self.positions = positions
+    }
+
+    func layer(_ layer: any Layer<Scalar>, didProduce output: Tensor<Scalar>) {
+        guard let position = positions[ObjectIdentifier(layer)] else { return }
+        details.layers[position].output = output
+        details.forwardOrder.append(position)
+    }
+
+    func layer(_ layer: any Layer<Scalar>, willBackward outputGradient: Tensor<Scalar>) {
+        guard let position = positions[ObjectIdentifier(layer)] else { return }
+        details.layers[position].outputGradient = outputGradient
+        details.backwardOrder.append(position)
     }
 }
 

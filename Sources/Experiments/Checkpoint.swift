@@ -19,9 +19,9 @@ import Foundation
 /// the unexpected ones), then the shapes (`shapeMismatch` lists every difference), then the dtypes.
 /// F32 loads into a Double model and F64 into a Float one (rounded to nearest), as torch's
 /// `load_state_dict` copies; any other dtype for a floating-point tensor is a `wrongDType` error.
-/// - Caveats: BatchNorm1d's counter is found inside `Sequential` and `Residual` containers; a
-///   container type of your own is treated as a single layer, so a BatchNorm1d inside it saves its
-///   weights and running statistics but not its `num_batches_tracked`.
+/// The tensors are found by walking the model as torch's `named_modules()` (`Layer.namedLayers`): each
+/// leaf's parameters, buffers and counters under its full name, so a container of your own that states
+/// its `children` saves and loads like `Sequential`.
 /// Reference: torch.nn.Module.state_dict and load_state_dict documentation; safetensors (see `SafeTensors`).
 public enum Checkpoint {
     /// Writes `model`'s parameters and buffers to `url` (a `.safetensors` file), replacing it atomically.
@@ -44,8 +44,8 @@ public enum Checkpoint {
             switch slot.content {
             case .values(let tensor):
                 SafeTensors.Entry(name: slot.name, tensor: tensor)
-            case .counter(let layer):
-                SafeTensors.Entry(name: slot.name, shape: [], integers: [Int64(layer.batchesTracked)])
+            case .counter(let counter):
+                SafeTensors.Entry(name: slot.name, shape: [], integers: [Int64(counter.value)])
             }
         }
         return SafeTensors(entries: entries, metadata: ["format": "pt"].merging(metadata) { $1 })
@@ -93,7 +93,7 @@ public enum Checkpoint {
                                                      expected: "F32 or F64")
                 }
                 updates.append { tensor.withUnsafeMutableBufferPointer { _ = $0.update(from: values) } }
-            case .counter(let layer):
+            case .counter(let counter):
                 guard let values = entry.integerValues() else {
                     throw CheckpointError.wrongDType(path: path, tensor: slot.name, found: entry.dtype.rawValue,
                                                      expected: "I64")
@@ -103,7 +103,7 @@ public enum Checkpoint {
                     throw CheckpointError.invalidValue(path: path, tensor: slot.name,
                                                        reason: "a count of batches cannot be negative, got \(count)")
                 }
-                updates.append { layer.batchesTracked = Int(count) }
+                updates.append { counter.value = Int(count) }
             }
         }
         for update in updates { update() }
@@ -113,7 +113,7 @@ public enum Checkpoint {
     struct Slot<Scalar: TensorScalar> {
         enum Content {
             case values(Tensor<Scalar>)
-            case counter(BatchNorm1d<Scalar>)
+            case counter(Counter)
         }
         var name: String
         var content: Content
@@ -133,28 +133,22 @@ public enum Checkpoint {
         }
     }
 
-    /// Every tensor of the state dictionary in torch's order: depth first through `Sequential` and
-    /// `Residual`, each other layer's parameters, then its buffers, then BatchNorm1d's counter.
+    /// Every tensor of the state dictionary in torch's order: the leaves of the model's tree in
+    /// `named_modules()` order, each with its parameters, then its buffers, then its counters.
     static func slots<Scalar: TensorScalar>(of model: Sequential<Scalar>) -> [Slot<Scalar>] {
         var result: [Slot<Scalar>] = []
-        func visit(_ layer: any Layer<Scalar>, prefix: String) {
-            if let sequential = layer as? Sequential<Scalar> {
-                for (index, inner) in sequential.layers.enumerated() { visit(inner, prefix: "\(prefix)\(index).") }
-            } else if let residual = layer as? Residual<Scalar> {
-                visit(residual.block, prefix: prefix)
-            } else {
-                for named in layer.parameters {
-                    result.append(Slot(name: prefix + named.name, content: .values(named.parameter.value)))
-                }
-                for named in layer.buffers {
-                    result.append(Slot(name: prefix + named.name, content: .values(named.tensor)))
-                }
-                if let batchNorm = layer as? BatchNorm1d<Scalar> {
-                    result.append(Slot(name: prefix + "num_batches_tracked", content: .counter(batchNorm)))
-                }
+        for named in model.namedLayers where named.layer.children.isEmpty {
+            let prefix = named.name.isEmpty ? "" : named.name + "."
+            for parameter in named.layer.parameters {
+                result.append(Slot(name: prefix + parameter.name, content: .values(parameter.parameter.value)))
+            }
+            for buffer in named.layer.buffers {
+                result.append(Slot(name: prefix + buffer.name, content: .values(buffer.tensor)))
+            }
+            for counter in named.layer.counters {
+                result.append(Slot(name: prefix + counter.name, content: .counter(counter.counter)))
             }
         }
-        visit(model, prefix: "")
         return result
     }
 }

@@ -117,7 +117,7 @@ public struct ModelSpec: Sendable, Equatable {
         }
         layers.append(Dense<Scalar>(inputFeatures: sizes[sizes.count - 2], outputFeatures: sizes[sizes.count - 1],
                                     initializer: initializer, generator: &generator))
-        return Sequential(layers)
+        return Sequential(layers, inputShape: [sizes[0]])
     }
 }
 

@@ -9,22 +9,22 @@ public enum CheckTargets {
     /// which each training-mode pass would move, are restored afterwards by `restore`.
     public static func model(_ model: Sequential<Double>, loss: any Loss<Double>, inputs: Tensor<Double>,
                              target: LossTarget<Double>) -> (problem: CheckProblem, restore: () -> Void) {
-        let dropouts = layers(of: model).compactMap { $0 as? Dropout<Double> }
-        let previousFreeze = dropouts.map(\.freezesMask)
+        let randomStates = model.namedLayers.compactMap(\.layer.randomState)
+        let previousFreeze = randomStates.map(\.isFrozen)
         let buffers = model.buffers.map { ($0.tensor, $0.tensor.copy()) }
         // The first pass draws the masks; later passes reuse them.
-        for d in dropouts { d.freezesMask = false }
+        for state in randomStates { state.isFrozen = false }
         model.zeroGradients()
         _ = loss.forward(model.forward(inputs, mode: .training), target)
         _ = model.backward(loss.backward())
-        for d in dropouts { d.freezesMask = true }
+        for state in randomStates { state.isFrozen = true }
         let parameters = model.parameters
         let problem = CheckProblem(
             names: parameters.map(\.name), tensors: parameters.map(\.parameter.value),
             analytic: parameters.map { $0.parameter.gradient.copy() },
             evaluate: { Double(loss.forward(model.forward(inputs, mode: .training), target)) })
         let restore = {
-            for (d, frozen) in zip(dropouts, previousFreeze) { d.freezesMask = frozen }
+            for (state, frozen) in zip(randomStates, previousFreeze) { state.isFrozen = frozen }
             for (tensor, saved) in buffers { tensor.assign(from: saved) }
         }
         return (problem, restore)
@@ -36,9 +36,11 @@ public enum CheckTargets {
                              seed: UInt64 = 0) -> CheckProblem {
         var generator = RandomGenerator(seed: seed)
         let x = input.copy()
-        if let dropout = layer as? Dropout<Double> { dropout.freezesMask = false }
+        // Draw the random state (dropout masks) once, then hold it for every evaluation.
+        let randomStates = layer.namedLayers.compactMap(\.layer.randomState)
+        for state in randomStates { state.isFrozen = false }
         let y = layer.forward(x, mode: mode)
-        if let dropout = layer as? Dropout<Double> { dropout.freezesMask = true }
+        for state in randomStates { state.isFrozen = true }
         let weights = Tensor<Double>(shape: y.shape)
         for i in 0..<weights.count { weights[i] = generator.nextNormal() }
         func value() -> Double {
@@ -93,13 +95,6 @@ public enum CheckTargets {
                 }
             }
         }
-    }
-
-    /// Every layer, containers' contents included.
-    static func layers(of layer: any Layer<Double>) -> [any Layer<Double>] {
-        if let sequential = layer as? Sequential<Double> { return [layer] + sequential.layers.flatMap { layers(of: $0) } }
-        if let residual = layer as? Residual<Double> { return [layer] + layers(of: residual.block) }
-        return [layer]
     }
 }
 

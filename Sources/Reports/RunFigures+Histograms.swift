@@ -48,6 +48,7 @@ extension RunFigures {
         if tensor == "gradient", layers.contains(where: { $0.hasSuffix("weight") }) {
             layers = layers.filter { $0.hasSuffix("weight") }
         }
+        layers.sort(by: LayerOrder.precedes)
         var blocks: [String] = []
         for step in steps {
             for layer in layers {

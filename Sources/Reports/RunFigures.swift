@@ -26,7 +26,7 @@ public struct RunFigures {
         }
         gradientsByTensor = groups
         let weights = order.filter { $0.hasSuffix("weight") }
-        weightTensors = weights.isEmpty ? order : weights
+        weightTensors = LayerOrder.sorted(weights.isEmpty ? order : weights)
     }
 
     /// Every figure the run's records allow, in reading order.
@@ -151,7 +151,7 @@ public struct RunFigures {
 
     /// Saturated and dead fractions of each activation layer against step, side by side.
     func activity() -> Figure {
-        let layers = orderedUnique(run.activations.map(\.layer))
+        let layers = LayerOrder.sorted(run.activations.map(\.layer))
         var blocks: [String] = []
         for layer in layers {
             let rows = run.activations.filter { $0.layer == layer }

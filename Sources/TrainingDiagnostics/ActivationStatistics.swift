@@ -1,6 +1,6 @@
 import Backprop
 
-/// Statistics of one activation layer's output `[batch, units]` on one batch, in a single pass.
+/// Statistics of one activation layer's output `[batch, ...]` on one batch, in a single pass.
 ///
 /// ```
 /// saturated:  tanh |a| > 0.97;  sigmoid a < 0.03 or a > 0.97;  hardtanh a ≤ min or a ≥ max
@@ -35,7 +35,8 @@ public struct ActivationStatistics: Sendable, Equatable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public init<Scalar: TensorScalar>(_ output: Tensor<Scalar>, function: Activation?) {
-        let units = output.rank == 2 ? output.shape[1] : output.count
+        // A unit is one element of an example: for `[batch, ...]`, everything but the batch axis.
+        let units = output.rank >= 2 && output.shape[0] > 0 ? output.count / output.shape[0] : output.count
         let band = function.flatMap(Self.saturationBand)
         let values = output.withUnsafeBufferPointer { $0 }
         var sum = 0.0, squares = 0.0, lowest = Double.infinity, highest = -Double.infinity

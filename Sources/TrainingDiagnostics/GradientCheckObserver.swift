@@ -86,7 +86,7 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
         if let first = wrong.first(where: { $0.index != "direction" }) ?? wrong.first, !reportedWrong {
             reportedWrong = true
             finding(FindingRow(
-                step: details.step, layer: String(first.tensor.prefix { $0 != "." }), kind: "gradcheck", severity: "error",
+                step: details.step, layer: owner(of: first.tensor, in: details), kind: "gradcheck", severity: "error",
                 value: first.judgement.relativeError, threshold: checker.tolerance.relative,
                 message: "the gradient check at step \(details.step) found \(first.tensor)[\(first.index)] wrong: analytic "
                     + "\(first.judgement.analytic), numeric \(first.judgement.numeric); the backward pass of this layer "
@@ -104,4 +104,10 @@ extension TensorCheck {
                          relativeError: e.judgement.relativeError, verdict: e.judgement.verdict.rawValue)
         }
     }
+}
+
+/// The full name of the layer whose own parameters include `parameter` (`3.0` for `3.0.weight`).
+private func owner<Scalar>(of parameter: String, in details: StepDetails<Scalar>) -> String {
+    details.layers.first { view in view.parameters.contains { $0.name == parameter } }?.name
+        ?? String(parameter.prefix { $0 != "." })
 }

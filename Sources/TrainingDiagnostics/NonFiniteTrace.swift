@@ -2,13 +2,14 @@ import Backprop
 
 /// Where a NaN or ±∞ first appeared in one step: the layer, the pass and the tensor.
 ///
-/// The forward pass is searched in layer order (the first output that holds a non-finite value names
-/// the layer that produced it), then the loss, then the backward pass in the order it runs, from the
-/// loss towards the input: the gradient a layer hands down, and the gradients of its parameters, name
-/// the layer whose backward computed them.
+/// The forward pass is searched in the order the layers finished (the first output that holds a
+/// non-finite value names the layer that produced it; inside a residual block that is the inner layer),
+/// then the loss, then the backward pass in the order it runs, from the loss towards the input: the
+/// gradient a layer receives names the layer whose backward ran just before (or the loss), and the
+/// gradients of a layer's parameters name that layer.
 public struct NonFiniteOrigin: Sendable, Equatable {
     public enum Pass: String, Sendable { case forward, backward }
-    /// The layer's position (`"3"`), `"input"` for the batch itself, or `"loss"`.
+    /// The layer's full name (`"3"`, `"3.1"`), `"input"` for the batch itself, or `"loss"`.
     public var layer: String
     /// The torch class name of the layer, or `Loss`.
     public var kind: String
@@ -32,28 +33,31 @@ public struct NonFiniteOrigin: Sendable, Equatable {
             return NonFiniteOrigin(layer: "input", kind: "Input", pass: .forward, tensor: "batch", nonfinite: n,
                                    count: details.inputs.count)
         }
-        for view in details.layers {
+        for position in details.forwardOrder {
+            let view = details.layers[position]
             let n = bad(view.output)
             if n > 0 {
-                return NonFiniteOrigin(layer: "\(view.index)", kind: view.kind, pass: .forward, tensor: "output",
+                return NonFiniteOrigin(layer: view.name, kind: view.kind, pass: .forward, tensor: "output",
                                        nonfinite: n, count: view.output.count)
             }
         }
         if !details.loss.isFinite {
             return NonFiniteOrigin(layer: "loss", kind: "Loss", pass: .forward, tensor: "loss", nonfinite: 1, count: 1)
         }
-        for (position, view) in details.layers.enumerated().reversed() {
+        for (k, position) in details.backwardOrder.enumerated() {
+            let view = details.layers[position]
             if let gradient = view.outputGradient, case let n = bad(gradient), n > 0 {
-                // The gradient at this layer's output came from the layer after it, or from the loss.
-                let producer = position + 1 < details.layers.count ? details.layers[position + 1] : nil
-                return NonFiniteOrigin(layer: producer.map { "\($0.index)" } ?? "loss",
+                // The gradient at this layer's output came from the backward pass that ran just before,
+                // or from the loss.
+                let producer = k > 0 ? details.layers[details.backwardOrder[k - 1]] : nil
+                return NonFiniteOrigin(layer: producer?.name ?? "loss",
                                        kind: producer?.kind ?? "Loss", pass: .backward, tensor: "input gradient",
                                        nonfinite: n, count: gradient.count)
             }
             for named in view.parameters {
                 let n = bad(named.parameter.gradient)
                 if n > 0 {
-                    return NonFiniteOrigin(layer: "\(view.index)", kind: view.kind, pass: .backward,
+                    return NonFiniteOrigin(layer: view.name, kind: view.kind, pass: .backward,
                                            tensor: "\(named.name) gradient", nonfinite: n,
                                            count: named.parameter.value.count)
                 }

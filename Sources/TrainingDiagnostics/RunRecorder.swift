@@ -121,21 +121,23 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     }
 
     public func trainingWillBegin(_ trainer: Trainer<Scalar>) {
-        var features = trainer.trainingData.features
+        var shape = [trainer.trainingData.features]
         var layers: [RunManifest.Layer] = []
-        for (index, layer) in trainer.model.layers.enumerated() {
-            let output = layer.outputFeatures(forInputFeatures: features)
-            layers.append(.init(name: "\(index)", kind: layer.kind, inputFeatures: features, outputFeatures: output))
-            features = output
+        for child in trainer.model.children {
+            let output = child.layer.checkedOutputShape(forInputShape: shape)
+            layers.append(.init(name: child.name, kind: child.layer.kind, inputFeatures: shape.last ?? 1,
+                                outputFeatures: output.last ?? 1))
+            shape = output
         }
         let parameters = trainer.model.parameters
+        let owners = owningLayers(of: trainer.model)
         manifest.model.layers = layers
         manifest.model.parameters = parameters.map {
-            .init(name: $0.name, layer: layerName(of: $0.name), shape: $0.parameter.value.shape)
+            .init(name: $0.name, layer: owners[$0.name] ?? "", shape: $0.parameter.value.shape)
         }
         parameterIndex = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { ($1.name, $0) })
         parameterValues = parameters.map(\.parameter.value)
-        weightNames = parameters.filter { $0.name.hasSuffix("weight") && $0.parameter.value.rank == 2 }.map(\.name)
+        weightNames = parameters.filter { $0.role == .weight }.map(\.name)
         writeManifest()
     }
 
@@ -164,30 +166,30 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             for named in view.parameters {
                 let statistics = named.parameter.gradient.withUnsafeBufferPointer { TensorStatistics($0) }
                 if statistics.nonfinite > 0 { anyNonFinite = true }
-                if recordStep { pendingGradients.append((named.name, "\(view.index)", statistics)) }
+                if recordStep { pendingGradients.append((named.name, view.name, statistics)) }
                 if histogramStep {
                     appendHistogram(step: step, layer: named.name, tensor: "gradient", bins: .magnitudes,
                                     values: named.parameter.gradient)
                 }
             }
-            let function = (view.layer as? ActivationLayer<Scalar>)?.function
-            guard let function else {
+            // Activation rows for the layers that declare a nonlinearity, wherever they sit in the tree.
+            guard let function = view.layer.nonlinearity else {
                 continue
             }
             let statistics = ActivationStatistics(view.output, function: function)
             if statistics.nonfinite > 0 { anyNonFinite = true }
             if recordStep {
                 activations.append(ActivationRow(
-                    step: step, layer: "\(view.index)", mean: statistics.mean,
+                    step: step, layer: view.name, mean: statistics.mean,
                     standardDeviation: statistics.standardDeviation, min: statistics.min, max: statistics.max,
                     saturatedFraction: statistics.saturatedFraction, deadFraction: statistics.deadFraction,
                     nonfinite: statistics.nonfinite))
-                activationSummaries.append(.init(layer: "\(view.index)", kind: view.kind,
+                activationSummaries.append(.init(layer: view.name, kind: view.kind,
                                                  saturatedFraction: statistics.saturatedFraction,
                                                  deadFraction: statistics.deadFraction))
             }
             if histogramStep {
-                appendHistogram(step: step, layer: "\(view.index)", tensor: "activation",
+                appendHistogram(step: step, layer: view.name, tensor: "activation",
                                 bins: activationBins(function), values: view.output)
             }
         }
@@ -381,9 +383,15 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     }
 }
 
-/// The layer part of a parameter name: `3` of `3.0.weight`.
-func layerName(of parameter: String) -> String {
-    String(parameter.prefix { $0 != "." })
+/// The full name of the layer that holds each parameter: `3.0` for `3.0.weight`.
+func owningLayers<Scalar>(of model: Sequential<Scalar>) -> [String: String] {
+    var owners: [String: String] = [:]
+    for named in model.namedLayers {
+        for parameter in named.layer.ownParameters {
+            owners[named.name.isEmpty ? parameter.name : "\(named.name).\(parameter.name)"] = named.name
+        }
+    }
+    return owners
 }
 
 /// A flag set from one thread and read from another.

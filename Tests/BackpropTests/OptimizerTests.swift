@@ -12,7 +12,7 @@ final class OptimizerTests: XCTestCase {
         file: StaticString = #filePath, line: UInt = #line
     ) {
         let parameter = Parameter(Tensor<Double>(shape: [2], scalars: [1, -2]))
-        let optimizer = make([NamedParameter(name: "w", parameter: parameter)])
+        let optimizer = make([NamedParameter(name: "w", parameter: parameter, role: .weight)])
         for (t, gradient) in gradients.enumerated() {
             parameter.zeroGradient()
             parameter.gradient[0] = gradient[0]
@@ -70,7 +70,7 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testDefaultsAreTorchs() {
-        let p = [NamedParameter(name: "w", parameter: Parameter(Tensor<Float>(shape: [1])))]
+        let p = [NamedParameter(name: "w", parameter: Parameter(Tensor<Float>(shape: [1])), role: .weight)]
         let adam = Adam(parameters: p)
         XCTAssertEqual([adam.learningRate, adam.beta1, adam.beta2, adam.epsilon, adam.weightDecay], [1e-3, 0.9, 0.999, 1e-8, 0])
         XCTAssertEqual(Adam.adamW(parameters: p).weightDecay, 0.01)
@@ -94,7 +94,7 @@ final class OptimizerTests: XCTestCase {
             case .adagrad: 0.5
             case .rmsprop, .adam, .adamw, .lion: 0.05
             }
-            let optimizer = kind.make(parameters: [NamedParameter(name: "w", parameter: parameter)], learningRate: rate,
+            let optimizer = kind.make(parameters: [NamedParameter(name: "w", parameter: parameter, role: .weight)], learningRate: rate,
                                       weightDecay: 0)
             func loss() -> Double { parameter.value.scalars.reduce(0) { $0 + $1 * $1 } }
             let initial = loss()
@@ -113,7 +113,7 @@ final class ClippingAndScheduleTests: XCTestCase {
         values.enumerated().map { index, gradient in
             let p = Parameter(Tensor<Double>(shape: [gradient.count]))
             for (i, g) in gradient.enumerated() { p.gradient[i] = g }
-            return NamedParameter(name: "p\(index)", parameter: p)
+            return NamedParameter(name: "p\(index)", parameter: p, role: .weight)
         }
     }
 

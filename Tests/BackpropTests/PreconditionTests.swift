@@ -26,12 +26,17 @@ final class PreconditionTests: XCTestCase {
 
     func testDenseInputWidthMismatchNamesBothShapes() throws {
         let text = try runScenario("testDenseInputWidth")
-        XCTAssertTrue(text.contains("Linear(3, 2): expected input of shape [batch, 3], got [5, 4]"), text)
+        XCTAssertTrue(text.contains("Linear(3, 2): expected input of shape [batch, ..., 3], got [5, 4]"), text)
     }
 
     func testLayerChainMismatchNamesBothSizes() throws {
         let text = try runScenario("testLayerChain")
-        XCTAssertTrue(text.contains("Linear(4, 2) cannot follow a layer with 3 outputs"), text)
+        XCTAssertTrue(text.contains("layer 2 (Linear(4, 2)) takes per-example input [..., 4], got [3]"), text)
+    }
+
+    func testMismatchInsideABlockStopsTheBuildNamingTheLayer() throws {
+        let text = try runScenario("testBlockShapes")
+        XCTAssertTrue(text.contains("layer 1.0 (Linear(4, 3)) takes per-example input [..., 4], got [3]"), text)
     }
 
     func testLossShapeMismatchNamesBothShapes() throws {
@@ -59,7 +64,19 @@ final class PreconditionScenarios: XCTestCase {
             ActivationLayer<Float>(.relu),
             Dense<Float>(inputFeatures: makesMistake ? 4 : 3, outputFeatures: 2, generator: &generator),
         ])
-        XCTAssertEqual(model.outputFeatures(forInputFeatures: 2), 2)
+        XCTAssertEqual(model.checkedOutputShape(forInputShape: [2]), [2])
+    }
+
+    func testBlockShapes() {
+        var generator = RandomGenerator(seed: 1)
+        let model = Sequential<Float>([
+            Dense<Float>(inputFeatures: 2, outputFeatures: 3, generator: &generator),
+            Residual<Float>(Sequential<Float>([
+                Dense<Float>(inputFeatures: makesMistake ? 4 : 3, outputFeatures: 3, generator: &generator),
+                ActivationLayer<Float>(.relu),
+            ])),
+        ], inputShape: [2])
+        XCTAssertEqual(model.namedLayers.map(\.name), ["", "0", "1", "1.0", "1.1"])
     }
 
     func testLossShapes() {

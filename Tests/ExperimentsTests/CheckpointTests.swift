@@ -65,6 +65,31 @@ final class CheckpointTests: XCTestCase {
         ])
     }
 
+    /// A container of the user's own that states its children saves and loads like `Sequential`, counter
+    /// included: checkpoints walk the tree through the layer contract.
+    func testAContainerOfYourOwnSavesEveryTensorOfItsChildren() throws {
+        func model() -> Sequential<Float> {
+            var generator = RandomGenerator(seed: 2)
+            return Sequential<Float>([
+                Dense<Float>(inputFeatures: 3, outputFeatures: 4, generator: &generator),
+                Chain(left: BatchNorm1d<Float>(features: 4),
+                      right: Dense<Float>(inputFeatures: 4, outputFeatures: 2, generator: &generator)),
+            ], inputShape: [3])
+        }
+        let saved = model(), loaded = model()
+        fillDeterministically(saved, offset: 0)
+        (saved.layers[1] as! Chain).left.batchesTracked = 9
+        let file = Checkpoint.stateDictionary(of: saved)
+        XCTAssertEqual(file.entries.map(\.name), [
+            "0.weight", "0.bias", "1.left.weight", "1.left.bias", "1.left.running_mean", "1.left.running_var",
+            "1.left.num_batches_tracked", "1.right.weight", "1.right.bias",
+        ])
+        try Checkpoint.load(file, into: loaded, path: "chain.safetensors")
+        XCTAssertEqual((loaded.layers[1] as! Chain).left.batchesTracked, 9)
+        XCTAssertEqual(loaded.buffers.map(\.tensor.scalars), saved.buffers.map(\.tensor.scalars))
+        XCTAssertEqual(loaded.parameters.map(\.parameter.value.scalars), saved.parameters.map(\.parameter.value.scalars))
+    }
+
     // MARK: The reference implementation's file
 
     struct Forward: Decodable { var input: [[Double]]; var output: [[Double]] }
@@ -240,4 +265,19 @@ final class CheckpointTests: XCTestCase {
         try check("gradlab_float_batchnorm.safetensors", norm: .batch, as: Float.self)
         try check("gradlab_double_layernorm.safetensors", norm: .layer, as: Double.self)
     }
+}
+
+/// Two layers in a row under names of their own, as a torch module with attributes `left` and `right`.
+final class Chain: Layer {
+    typealias Scalar = Float
+    let left: BatchNorm1d<Float>
+    let right: Dense<Float>
+    init(left: BatchNorm1d<Float>, right: Dense<Float>) { self.left = left; self.right = right }
+    var kind: String { "Chain" }
+    var children: [NamedLayer<Float>] { [NamedLayer(name: "left", layer: left), NamedLayer(name: "right", layer: right)] }
+    func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        try right.outputShape(forInputShape: left.outputShape(forInputShape: shape))
+    }
+    func forward(_ input: Tensor<Float>, mode: Mode) -> Tensor<Float> { right.forward(left.forward(input, mode: mode), mode: mode) }
+    func backward(_ outputGradient: Tensor<Float>) -> Tensor<Float> { left.backward(right.backward(outputGradient)) }
 }

@@ -22,7 +22,7 @@ final class FaultyLinear: Layer {
     }
 
     var kind: String { "Linear" }
-    var parameters: [NamedParameter<Double>] { [.init(name: "weight", parameter: weight), .init(name: "bias", parameter: bias)] }
+    var parameters: [NamedParameter<Double>] { [.init(name: "weight", parameter: weight, role: .weight), .init(name: "bias", parameter: bias, role: .bias)] }
 
     func forward(_ x: Tensor<Double>, mode: Mode) -> Tensor<Double> {
         input = x.copy()

@@ -11,7 +11,7 @@ final class BrokenDense: Layer {
     init(_ inner: Dense<Double>, fault: Fault) { self.inner = inner; self.fault = fault }
     var kind: String { "Linear" }
     var parameters: [NamedParameter<Double>] { inner.parameters }
-    func outputFeatures(forInputFeatures features: Int) -> Int { inner.outputFeatures(forInputFeatures: features) }
+    func outputShape(forInputShape shape: [Int]) throws -> [Int] { try inner.outputShape(forInputShape: shape) }
     func forward(_ input: Tensor<Double>, mode: Mode) -> Tensor<Double> { inner.forward(input, mode: mode) }
     func backward(_ outputGradient: Tensor<Double>) -> Tensor<Double> {
         let g = inner.backward(outputGradient)

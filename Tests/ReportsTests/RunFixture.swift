@@ -10,6 +10,9 @@ struct RunFixture {
     var pid: Int32? = nil
     var layerName = "2"
     var findingMessage = "gradients vanish towards the input"
+    var findingKind = "vanishing"
+    /// The layers with rows in activations.csv, in file order.
+    var activationLayers = ["1"]
     var steps = 8
     var clipNorm: String? = "5.0"
 
@@ -41,7 +44,7 @@ struct RunFixture {
     }
 
     var finding: FindingRow {
-        FindingRow(step: 3, layer: layerName, kind: "vanishing", severity: "warning", value: 1e-4, threshold: 1e-3,
+        FindingRow(step: 3, layer: layerName, kind: findingKind, severity: "warning", value: 1e-4, threshold: 1e-3,
                    message: findingMessage)
     }
 
@@ -72,8 +75,10 @@ struct RunFixture {
                                              zeroFraction: 0, nonfinite: 0, weightNorm: 2, updateNorm: norm / 10,
                                              updateRatio: norm / 20))
             }
-            activations.append(ActivationRow(step: step, layer: "1", mean: 0, standardDeviation: 0.5, min: -1, max: 1,
-                                             saturatedFraction: s / 16, deadFraction: 0, nonfinite: 0))
+            for layer in activationLayers {
+                activations.append(ActivationRow(step: step, layer: layer, mean: 0, standardDeviation: 0.5, min: -1,
+                                                 max: 1, saturatedFraction: s / 16, deadFraction: 0, nonfinite: 0))
+            }
             if step == 1 || step == steps {
                 for bin in 0..<4 {
                     let lo = -1 + 0.5 * Double(bin)

@@ -105,6 +105,26 @@ final class RunReportTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: figures.appendingPathComponent("loss.png").path))
     }
 
+    /// A residual run names layers inside blocks (`2.1`): figures order them from input to output whatever
+    /// the file order, numbers as numbers, and a finding inside a block reaches the page with its name.
+    func testLayersInsideResidualBlocksAreOrderedAndShown() throws {
+        var fixture = RunFixture()
+        fixture.activationLayers = ["10", "2.1", "3", "2", "1"]
+        fixture.layerName = "2.1"
+        fixture.findingKind = "dead"
+        fixture.findingMessage = "40% of the ReLU units in layer 2.1 are dead"
+        let report = RunReport(run: try makeRun(fixture))
+        let figures = report.figures()
+        let activity = try XCTUnwrap(figures.first { $0.name == "activity" })
+        let titles = activity.commands.components(separatedBy: "title 'layer ").dropFirst().map { $0.prefix { $0 != "'" } }
+        XCTAssertEqual(titles.prefix(5).map(String.init), ["1", "2", "2.1", "3", "10"])
+        let blocks = try XCTUnwrap(activity.data.first?.contents).components(separatedBy: "# layer ").dropFirst()
+        XCTAssertEqual(blocks.map { String($0.prefix { $0 != ":" }) }, ["1", "2", "2.1", "3", "10"])
+        let html = report.html(figures: figures)
+        XCTAssertTrue(html.contains("layer 2.1"), "the finding names the layer inside the block")
+        XCTAssertTrue(html.contains("40% of the ReLU units in layer 2.1 are dead"))
+    }
+
     func testTextFromTheRunIsEscaped() throws {
         var fixture = RunFixture()
         fixture.name = "<b>run</b>"

@@ -14,7 +14,7 @@ final class TensorCapture: TrainingObserver {
     func wantsDetails(atStep step: Int) -> Bool { true }
     func stepDidComputeGradients(_ details: StepDetails<Double>) {
         for view in details.layers {
-            outputs[details.step, default: [:]]["\(view.index)"] = view.output.scalars
+            outputs[details.step, default: [:]][view.name] = view.output.scalars
             for p in view.parameters { gradients[details.step, default: [:]][p.name] = p.parameter.gradient.scalars }
         }
     }
@@ -235,5 +235,44 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(summary.stepsCompleted, 3)
         XCTAssertEqual(try RunManifest.read(from: folder).status, .interrupted)
         XCTAssertEqual(try CSVTable(url: folder.appendingPathComponent("steps.csv")).rows.count, 3)
+    }
+
+    /// A ReLU inside a residual block whose Linear has a bias of −100 is dead: the recorder writes its rows
+    /// under its full name (`2.1`), and the detector reports it there.
+    func testLayersInsideAResidualBlockAreRecordedAndDiagnosed() throws {
+        var generator = RandomGenerator(seed: 5)
+        let inner = Dense<Double>(inputFeatures: 5, outputFeatures: 5, initializer: .heNormal(), generator: &generator)
+        inner.bias!.value.fill(-100)
+        let layers: [any Layer<Double>] = [
+            Dense<Double>(inputFeatures: 2, outputFeatures: 5, initializer: .xavierUniform(), generator: &generator),
+            ActivationLayer<Double>(.tanh),
+            Residual<Double>(Sequential<Double>([inner, ActivationLayer<Double>(.relu)])),
+            Dense<Double>(inputFeatures: 5, outputFeatures: 2, initializer: .classic, generator: &generator),
+        ]
+        let trainer = trainer(layers, steps: 12)
+        let recorder = try recorder(RecordingOptions(recordEvery: 1, histogramsEvery: 4))
+        trainer.observers = [recorder]
+        XCTAssertEqual(trainer.run().status, .completed)
+
+        let activations = try CSVTable(url: folder.appendingPathComponent("activations.csv"))
+        let activationLayers = try activations.texts("layer")
+        XCTAssertEqual(Array(activationLayers.prefix(2)), ["1", "2.1"], "one row per activation, inner ones included")
+        XCTAssertEqual(Set(activationLayers), ["1", "2.1"], "the residual's sum is not an activation")
+        let dead = try activations.numbers("dead_fraction")
+        for (layer, fraction) in zip(activationLayers, dead) where layer == "2.1" { XCTAssertEqual(fraction, 1) }
+
+        let findings = try CSVTable(url: folder.appendingPathComponent("findings.csv"))
+        let kinds = try findings.texts("kind"), findingLayers = try findings.texts("layer")
+        XCTAssertTrue(zip(kinds, findingLayers).contains { $0 == ("dead", "2.1") }, "\(Array(zip(kinds, findingLayers)))")
+
+        let gradients = try CSVTable(url: folder.appendingPathComponent("gradients.csv"))
+        let pairs = Set(zip(try gradients.texts("parameter"), try gradients.texts("layer")).map { "\($0) \($1)" })
+        XCTAssertEqual(pairs, ["0.weight 0", "0.bias 0", "2.0.weight 2.0", "2.0.bias 2.0", "3.weight 3", "3.bias 3"])
+        let histograms = try CSVTable(url: folder.appendingPathComponent("histograms.csv"))
+        XCTAssertTrue(try histograms.texts("layer").contains("2.1"), "activation histograms inside the block")
+
+        let manifest = try RunManifest.read(from: folder)
+        XCTAssertEqual(manifest.model.parameters.map(\.layer), ["0", "0", "2.0", "2.0", "3", "3"])
+        XCTAssertEqual(manifest.model.layers.map(\.name), ["0", "1", "2", "3"])
     }
 }
