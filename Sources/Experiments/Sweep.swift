@@ -70,11 +70,13 @@ public struct Sweep: Sendable, Equatable {
     /// The number of configurations.
     public var count: Int { axes.reduce(1) { $0 * $1.values.count } }
 
-    /// Every configuration, the last axis varying fastest; each is parsed and checked like a config file,
-    /// so a bad value names its setting.
+    /// Every configuration, the last axis varying fastest; each value is read by its setting's parser
+    /// (`Settings`) once, so a bad value names its setting and where it was given.
     public func configurations() throws -> [Configuration] {
+        // Each axis's values, parsed: a configuration holding only that value.
+        var parsed: [[ExperimentConfig]] = []
         for axis in axes {
-            guard ExperimentConfig.keys.contains(axis.key) else {
+            guard let setting = Settings.named(axis.key) else {
                 throw SweepError(origin: axis.origin, key: axis.key,
                                  message: "unknown setting; see `gradlab train --help` for the settings")
             }
@@ -83,30 +85,32 @@ public struct Sweep: Sendable, Equatable {
                 throw SweepError(origin: axis.origin, key: axis.key,
                                  message: "item \(position + 1) of the list is empty; separate values with single commas")
             }
-            for value in axis.values {
-                do {
-                    _ = try ExperimentConfig.parse(Self.mapping([(axis.key, value)]), file: axis.origin)
-                } catch let error as ConfigError {
+            parsed.append(try axis.values.map { value in
+                var config = ExperimentConfig()
+                do throws(ConfigProblem) {
+                    try setting.assign(value, to: &config)
+                } catch {
                     throw SweepError(origin: axis.origin(of: value), key: axis.key, message: error.message)
                 }
-            }
+                return config
+            })
         }
         var result: [Configuration] = []
         var names: Set<String> = []
         for index in 0..<count {
             var rest = index
             var assignments: [Axis.Assignment] = []
-            for axis in axes.reversed() {
-                assignments.insert(.init(key: axis.key, value: axis.values[rest % axis.values.count]), at: 0)
+            var config = base
+            for (axis, values) in zip(axes, parsed).reversed() {
+                let position = rest % axis.values.count
+                assignments.insert(.init(key: axis.key, value: axis.values[position]), at: 0)
+                config = config.merging(values[position])
                 rest /= axis.values.count
             }
-            let overrides = try ExperimentConfig.parse(Self.mapping(assignments.map { ($0.key, $0.value) }),
-                                                       file: "sweep").config
             var name = assignments.isEmpty ? "run" : assignments.map { Self.folderName($0.value) }.joined(separator: "-")
             if names.contains(name) { name += "-\(index)" }
             names.insert(name)
-            result.append(Configuration(index: index, name: name, assignments: assignments,
-                                        config: base.merging(overrides)))
+            result.append(Configuration(index: index, name: name, assignments: assignments, config: config))
         }
         return result
     }
@@ -159,11 +163,6 @@ public struct Sweep: Sendable, Equatable {
         var sweep = Sweep(base: base, axes: axes)
         sweep.baseSource = baseSource
         return sweep
-    }
-
-    /// A YAML mapping of settings to plain scalars, read as a config file would read them.
-    static func mapping(_ pairs: [(String, String)]) -> Node {
-        .mapping(Node.Mapping(pairs.map { (Node($0.0), Node($0.1)) }))
     }
 
     static func folderName(_ value: String) -> String {
