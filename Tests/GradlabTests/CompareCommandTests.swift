@@ -86,6 +86,7 @@ final class CompareCommandTests: XCTestCase {
                                             "--depth", "2", "--width", "8", "--examples", "100", "--steps", "5",
                                             "--out", out.path, "--jobs", "2"])
         XCTAssertEqual(result.status, 0, result.errors)
+        guard result.status == 0 else { return }
         let runs = out.appendingPathComponent("runs")
         let names = try FileManager.default.contentsOfDirectory(atPath: runs.path).sorted()
         XCTAssertEqual(names, ["false-double", "false-float", "true-double", "true-float"])

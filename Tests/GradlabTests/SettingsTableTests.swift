@@ -117,6 +117,7 @@ final class SettingsTableTests: XCTestCase {
                                             "--depth", "1", "--width", "4", "--examples", "40", "--steps", "2",
                                             "--out", out.path])
         XCTAssertEqual(result.status, 0, result.errors)
+        guard result.status == 0 else { return }
         let config = try RunManifest.read(from: out).config
         XCTAssertEqual(config["residual"], "true")
         XCTAssertEqual(config["standardize"], "false")
