@@ -85,8 +85,10 @@ public struct ExperimentConfig: Sendable, Equatable {
     public static func load(from url: URL) throws -> ExperimentConfig { try loadWithSource(from: url).config }
 
     /// Reads a config file, with where each setting's value stands in it, so that a value found wrong
-    /// later (`Experiment.init`) is reported at its line and column.
-    public static func loadWithSource(from url: URL) throws -> (config: ExperimentConfig, source: ConfigSource) {
+    /// later (`Experiment.init`) is reported at its line and column. The values of `overridden` (keys
+    /// that flags set, and so win) are not read: a flag replaces even a value the file got wrong.
+    public static func loadWithSource(from url: URL, overridden: Set<String> = []) throws
+        -> (config: ExperimentConfig, source: ConfigSource) {
         let bytes: [UInt8]
         do {
             bytes = try FileAccess.read(url.path)
@@ -97,7 +99,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             throw ConfigError(file: url.path, line: nil, column: nil, key: nil,
                               message: "not UTF-8 text; save the config file as UTF-8")
         }
-        return try parseWithSource(text, file: url.path)
+        return try parseWithSource(text, file: url.path, overridden: overridden)
     }
 
     /// Parses config text; `file` names it in errors.
@@ -106,14 +108,16 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     /// Parses config text, with the places of its values.
-    public static func parseWithSource(_ text: String, file: String) throws -> (config: ExperimentConfig, source: ConfigSource) {
+    public static func parseWithSource(_ text: String, file: String, overridden: Set<String> = []) throws
+        -> (config: ExperimentConfig, source: ConfigSource) {
         let root = try composeYAML(text, file: file)
         guard let root else { return (ExperimentConfig(), ConfigSource(file: file)) }
-        return try parse(root, file: file)
+        return try parse(root, file: file, overridden: overridden)
     }
 
     /// Parses one YAML mapping of settings (a config file, or a sweep file's `base`).
-    public static func parse(_ root: Node, file: String) throws -> (config: ExperimentConfig, source: ConfigSource) {
+    public static func parse(_ root: Node, file: String, overridden: Set<String> = []) throws
+        -> (config: ExperimentConfig, source: ConfigSource) {
         guard let mapping = root.mapping else {
             throw ConfigError(file: file, line: root.mark?.line, column: root.mark?.column, key: nil,
                               message: "expected a mapping of settings (key: value lines), found \(kind(of: root))")
@@ -135,6 +139,7 @@ public struct ExperimentConfig: Sendable, Equatable {
                 throw ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
                                   key: CSVTable.clipped(key, limit: 50), message: "unknown setting; \(hint)")
             }
+            if overridden.contains(key) { continue }
             do throws(ConfigProblem) {
                 switch value {
                 case .scalar(let scalar): try setting.assign(scalar.string, to: &config)

@@ -116,7 +116,8 @@ public struct Sweep: Sendable, Equatable {
     }
 
     /// Reads a sweep file (`base` and `grid`); problems name the file, line and key.
-    public static func load(from url: URL) throws -> Sweep {
+    /// The base values of `overridden` (keys that flags set) are not read, as in a config file.
+    public static func load(from url: URL, overridden: Set<String> = []) throws -> Sweep {
         let bytes: [UInt8]
         do {
             bytes = try FileAccess.read(url.path)
@@ -137,7 +138,7 @@ public struct Sweep: Sendable, Equatable {
         for (keyNode, value) in mapping {
             switch keyNode.string {
             case "base":
-                (base, baseSource) = try ExperimentConfig.parse(value, file: url.path)
+                (base, baseSource) = try ExperimentConfig.parse(value, file: url.path, overridden: overridden)
             case "grid":
                 guard let grid = value.mapping else {
                     throw ConfigError(file: url.path, line: value.mark?.line, column: value.mark?.column, key: "grid",

@@ -62,7 +62,7 @@ struct Compare: ParsableCommand {
         let settings = try SettingArguments(arguments, groups: Self.groups)
         var sweep = Sweep(base: ExperimentConfig(), axes: [])
         if let sweepFile = settings.file {
-            sweep = try Sweep.load(from: URL(fileURLWithPath: sweepFile))
+            sweep = try Sweep.load(from: URL(fileURLWithPath: sweepFile), overridden: settings.keys)
         }
         let flags = try settings.sweep()
         sweep.base = sweep.base.merging(flags.base)

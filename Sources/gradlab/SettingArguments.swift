@@ -190,7 +190,8 @@ func makeExperiment(configFile: String?, flags: ExperimentConfig, checksData: Bo
     var config = ExperimentConfig()
     var source: ConfigSource?
     if let configFile {
-        (config, source) = try ExperimentConfig.loadWithSource(from: URL(fileURLWithPath: configFile))
+        (config, source) = try ExperimentConfig.loadWithSource(from: URL(fileURLWithPath: configFile),
+                                                               overridden: Set(flags.settings.keys))
     }
     do {
         var merged = config.merging(flags)

@@ -109,6 +109,19 @@ final class ExperimentConfigTests: XCTestCase {
         XCTAssertTrue(error("lr: [1\n").hasPrefix("run.yaml:2:1: not valid YAML:"), error("lr: [1\n"))
     }
 
+    func testAFlagReplacesEvenAValueTheFileGotWrong() throws {
+        let text = "activation: swish2\nsteps: 3\n"
+        XCTAssertThrowsError(try ExperimentConfig.parseWithSource(text, file: "run.yaml")) {
+            XCTAssertTrue("\($0)".hasPrefix("run.yaml:1:13: 'activation': unknown 'swish2'"), "\($0)")
+        }
+        let (config, source) = try ExperimentConfig.parseWithSource(text, file: "run.yaml", overridden: ["activation"])
+        XCTAssertNil(config.activation, "the flag's value goes in instead")
+        XCTAssertEqual(config.steps, 3)
+        XCTAssertEqual(source.locations["steps"]?.line, 2)
+        XCTAssertThrowsError(try ExperimentConfig.parseWithSource("stepz: 3\n", file: "run.yaml", overridden: ["stepz"]),
+                             "an unknown key is an error whatever the flags")
+    }
+
     func testFlagsOverrideTheFile() throws {
         var file = ExperimentConfig()
         file.learningRate = 0.1
