@@ -99,7 +99,9 @@ public enum Settings {
                 help: "Stop the run (status diverged) when the loss or gradient becomes NaN or infinite.", default: "true"),
 
         // Run
-        Setting("seed", .run, \.seed, parser: .unsigned, help: "Seed of weights, data, split and batches.", default: "0"),
+        Setting("seed", .run, \.seed, parser: .unsigned,
+                help: "Seed of everything random: weights, data, split, batches (and the entries check picks).",
+                default: "0"),
     ]
 
     /// The setting of config key (and flag) `key`.

@@ -123,4 +123,20 @@ final class SettingsTableTests: XCTestCase {
         XCTAssertEqual(config["standardize"], "false")
         XCTAssertEqual(config["stop-on-nonfinite"], "false")
     }
+
+    func testTheConfigFileMayStandAnywhereAmongTheFlags() throws {
+        let config = folder.appendingPathComponent("c.yaml")
+        try "steps: 3\nlr: 0.2\nwidth: 4\n".write(to: config, atomically: true, encoding: .utf8)
+        let out = folder.appendingPathComponent("placed")
+        let result = try CommandRunner.run(["train", "--quiet", "--lr", "0.5", config.path, "--depth", "1",
+                                            "--examples", "40", "--out", out.path])
+        XCTAssertEqual(result.status, 0, result.errors)
+        guard result.status == 0 else { return }
+        let recorded = try RunManifest.read(from: out).config
+        XCTAssertEqual(recorded["lr"], "0.5", "the flag wins over the file")
+        XCTAssertEqual(recorded["steps"], "3", "the file's value, though the file came after a flag's value")
+        let twice = try CommandRunner.run(["train", "--quiet", config.path, config.path])
+        XCTAssertEqual(twice.status, 2)
+        XCTAssertTrue(twice.errors.hasPrefix("gradlab: error: Unexpected argument"), twice.errors)
+    }
 }
