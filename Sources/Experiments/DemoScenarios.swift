@@ -1,3 +1,5 @@
+import Backprop
+
 /// The demo's canonical pictures, each a small set of runs on built-in data with one seed.
 ///
 /// (a) Vanishing gradients: a deep sigmoid MLP with the classic U[±1/√fan_in] initialisation against ReLU
@@ -32,14 +34,12 @@ public enum DemoScenarios {
             config.depth = depth
             config.width = width
             config.steps = max(20, Int(Double(steps) * scale))
+            // Read by the settings' own parsers (`Settings`), as a sweep axis or a flag would be.
             for (key, value) in settings {
-                switch key {
-                case "activation": config.activation = value
-                case "init": config.initializer = value
-                case "optimizer": config.optimizer = value
-                case "lr": config.learningRate = Double(value)
-                case "clip-norm": config.clipNorm = Double(value)
-                default: preconditionFailure("demo setting \(key) is not handled")
+                do {
+                    try config.set(key, value)
+                } catch {
+                    preconditionFailure("demo setting \(key)=\(value) is not valid: \(error)")
                 }
             }
             index += 1
@@ -80,7 +80,7 @@ public enum DemoScenarios {
         var config = base(seed: seed)
         config.depth = 4
         config.width = 64
-        config.activation = "relu"
+        config.activation = .relu
         config.initializer = "he-normal"
         return config
     }

@@ -17,6 +17,20 @@ public struct Experiment: Sendable {
 
     public enum Precision: String, Sendable, CaseIterable { case float, double }
 
+    /// A loss by its command-line name; `mse`, `cross-entropy` (or `ce`) and `bce`, as `makeLoss(named:)`.
+    public enum LossKind: String, Sendable, CaseIterable {
+        case mse
+        case crossEntropy = "cross-entropy"
+        case bce
+
+        /// Reads a name as `makeLoss(named:)` does (`mean-squared-error`, `ce`, `binary_cross_entropy`).
+        public init?(name: String) {
+            guard let loss = makeLoss(named: name, as: Float.self),
+                  let kind = LossKind(rawValue: loss.name) else { return nil }
+            self = kind
+        }
+    }
+
     public var config: ExperimentConfig
     /// Nil sizes mean "IN, then `hiddenDepth` layers of `hiddenWidth`, then OUT", sized from the data.
     public var sizes: [Int]?
@@ -59,10 +73,8 @@ public struct Experiment: Sendable {
             if let value, value.trimmingCharacters(in: .whitespaces).isEmpty { throw problem(key, "is empty") }
         }
         self.config = config
-        for (key, value) in [("mlp", config.mlp), ("activation", config.activation), ("init", config.initializer),
-                             ("norm", config.norm), ("loss", config.loss), ("optimizer", config.optimizer),
-                             ("schedule", config.schedule), ("dataset", config.dataset), ("data", config.data),
-                             ("label", config.label), ("precision", config.precision)] {
+        for (key, value) in [("init", config.initializer), ("schedule", config.schedule), ("dataset", config.dataset),
+                             ("data", config.data), ("label", config.label)] {
             try nonEmpty(key, value)
         }
         if let targets = config.targets {
@@ -79,40 +91,20 @@ public struct Experiment: Sendable {
         guard hiddenDepth >= 0 else { throw problem("depth", "must be ≥ 0, got \(hiddenDepth)") }
         guard hiddenWidth > 0 else { throw problem("width", "must be positive, got \(hiddenWidth)") }
         if let mlp = config.mlp {
-            switch ModelSpec.parseSizes(mlp) {
-            case .success(let sizes): self.sizes = sizes
-            case .failure(let p): throw problem("mlp", p.message)
+            guard mlp.count >= 2, mlp.allSatisfy({ $0 > 0 }) else {
+                throw problem("mlp", "needs at least an input and an output size, each positive, got \(mlp)")
             }
+            sizes = mlp
         }
-        let activationName = config.activation ?? "relu"
-        guard let activation = Activation(name: activationName) else {
-            throw problem("activation", "unknown \(quoted(activationName)); known: \(Activation.knownNames.joined(separator: ", "))"
-                          + " (leaky-relu:0.2, elu:1, softplus:2 set a parameter)")
-        }
-        self.activation = activation
+        activation = config.activation ?? .relu
         initializer = config.initializer ?? "he-normal"
-        guard Initializer(name: initializer) != nil else {
-            throw problem("init", "unknown \(quoted(initializer)); known: \(Initializer.knownNames.joined(separator: ", ")), "
-                          + "NAME:GAIN for xavier, he and orthogonal, normal:STD, uniform:BOUND")
-        }
-        let normName = config.norm ?? "none"
-        guard let norm = ModelSpec.Norm(rawValue: normName) else {
-            throw problem("norm", "unknown \(quoted(normName)); use none, layer or batch")
-        }
-        self.norm = norm
+        do throws(ConfigProblem) { _ = try Settings.initializer(initializer) } catch { throw problem("init", error.message) }
+        norm = config.norm ?? .none
         residual = config.residual ?? false
         dropout = config.dropout ?? 0
         try finite("dropout", dropout, "in [0, 1)") { $0 >= 0 && $0 < 1 }
-        if let loss = config.loss, makeLoss(named: loss, as: Float.self) == nil {
-            throw problem("loss", "unknown \(quoted(loss)); use mse, cross-entropy or bce")
-        }
-        loss = config.loss
-        let optimizerName = config.optimizer ?? "adam"
-        guard let optimizer = OptimizerKind(rawValue: optimizerName.lowercased()) else {
-            throw problem("optimizer", "unknown \(quoted(optimizerName)); known: "
-                          + OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        self.optimizer = optimizer
+        loss = config.loss?.rawValue
+        optimizer = config.optimizer ?? .adam
         learningRate = config.learningRate ?? optimizer.defaultLearningRate
         try finite("lr", learningRate, "a finite number > 0") { $0 > 0 }
         weightDecay = config.weightDecay
@@ -145,10 +137,7 @@ public struct Experiment: Sendable {
         // The schedule is read the same way whatever the budget; with epochs its length is known only once
         // the data is, so it is checked here against a stand-in length.
         let plannedSteps = if case .steps(let steps) = budget { steps } else { 1000 }
-        guard LearningRateSchedule(parsing: schedule, totalSteps: plannedSteps) != nil else {
-            throw problem("schedule", "cannot read \(quoted(schedule)); use constant, step:SIZE:FACTOR, exponential:FACTOR, "
-                          + "cosine[:STEPS[:MIN]], optionally after warmup:STEPS, (e.g. warmup:100,cosine)")
-        }
+        do throws(ConfigProblem) { try Settings.schedule(schedule, totalSteps: plannedSteps) } catch { throw problem("schedule", error.message) }
         try finite("noise", config.noise, "a finite number ≥ 0") { $0 >= 0 }
         if let path = config.data {
             if config.dataset != nil { throw problem("data", "give a CSV file (data) or a built-in dataset, not both") }
@@ -167,11 +156,8 @@ public struct Experiment: Sendable {
             if config.label != nil || config.targets != nil {
                 throw problem(config.label != nil ? "label" : "targets", "names a column of a CSV file; give the file with data")
             }
-            let name = config.dataset ?? "spirals"
-            guard SyntheticData.names.contains(name.lowercased()) else {
-                throw problem("dataset", "unknown \(quoted(name)); built in: \(SyntheticData.names.joined(separator: ", "))"
-                              + ", or give a CSV file with data")
-            }
+            let name: String
+            do throws(ConfigProblem) { name = try Settings.dataset(config.dataset ?? "spirals") } catch { throw problem("dataset", error.message) }
             let samples = config.examples ?? 1000
             guard samples >= 2 else { throw problem("examples", "needs at least 2 examples, got \(samples)") }
             // Every built-in dataset has at most 4 inputs and outputs together; the split copies them once.
@@ -182,11 +168,7 @@ public struct Experiment: Sendable {
         validation = config.validation ?? 0.2
         try finite("validation", validation, "in [0, 1)") { $0 >= 0 && $0 < 1 }
         standardize = config.standardize ?? true
-        let precisionName = config.precision ?? "float"
-        guard let precision = Precision(rawValue: precisionName.lowercased()) else {
-            throw problem("precision", "unknown \(quoted(precisionName)); use float or double")
-        }
-        self.precision = precision
+        precision = config.precision ?? .float
         // The model's size is known now when the sizes are given, else once the data is (`modelSpec`).
         if let sizes {
             try checkModelMemory(sizes)

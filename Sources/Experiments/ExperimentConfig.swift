@@ -3,8 +3,9 @@ import Foundation
 import RunFormat
 import Yams
 
-/// Every setting of a training run, each with a command-line flag of the same name and a config-file
-/// key of the same name (`--lr 0.01` and `lr: 0.01`). Unset fields take the defaults of `Experiment`.
+/// Every setting of a training run, stored parsed: each field is the value of one entry of `Settings.all`,
+/// which gives it a config-file key and a flag of the same name (`--lr 0.01` and `lr: 0.01`), its parser,
+/// default and help. Unset fields take the defaults of `Experiment`.
 ///
 /// A config file is YAML (JSON is accepted, being YAML): one mapping of these keys, for example
 /// ```
@@ -17,19 +18,22 @@ import Yams
 /// dataset: spirals
 /// ```
 public struct ExperimentConfig: Sendable, Equatable {
-    public var mlp: String?
+    /// Layer sizes, input to output.
+    public var mlp: [Int]?
     /// Hidden layers when `mlp` is not given (IN, then `depth` layers of `width`, then OUT from the data).
     public var depth: Int?
     public var width: Int?
-    public var activation: String?
+    public var activation: Activation?
+    /// An initialiser's name (`Initializer(name:activation:)` reads it with the activation's gain).
     public var initializer: String?
-    public var norm: String?
+    public var norm: ModelSpec.Norm?
     public var residual: Bool?
     public var dropout: Double?
-    public var loss: String?
-    public var optimizer: String?
+    public var loss: Experiment.LossKind?
+    public var optimizer: OptimizerKind?
     public var learningRate: Double?
     public var weightDecay: Double?
+    /// A schedule's text (`LearningRateSchedule(parsing:totalSteps:)` reads it once the run's length is known).
     public var schedule: String?
     public var clipNorm: Double?
     public var clipValue: Double?
@@ -39,6 +43,7 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var evaluateEvery: Int?
     public var stopOnNonFinite: Bool?
     public var seed: UInt64?
+    /// A built-in dataset's name, lower-case.
     public var dataset: String?
     /// Examples to generate for a built-in dataset.
     public var examples: Int?
@@ -48,29 +53,31 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var targets: [String]?
     public var validation: Double?
     public var standardize: Bool?
-    public var precision: String?
+    public var precision: Experiment.Precision?
 
     public init() {}
 
     /// The config-file keys, which are also the flag names.
-    public static let keys = [
-        "mlp", "depth", "width", "activation", "init", "norm", "residual", "dropout", "loss", "optimizer", "lr", "weight-decay",
-        "schedule", "clip-norm", "clip-value", "steps", "epochs", "batch", "eval-every", "stop-on-nonfinite", "seed",
-        "dataset", "examples", "noise", "data", "label", "targets", "validation", "standardize", "precision",
-    ]
+    public static var keys: [String] { Settings.keys }
+
+    /// Sets the setting of config key `key` from `text`, read by the setting's parser; a problem names the
+    /// setting (as a flag would). The demo and tests set settings this way.
+    public mutating func set(_ key: String, _ text: String) throws {
+        guard let setting = Settings.named(key) else {
+            throw ExperimentError(setting: key, message: "unknown setting; see `gradlab train --help` for the settings")
+        }
+        do throws(ConfigProblem) {
+            try setting.assign(text, to: &self)
+        } catch {
+            throw ExperimentError(setting: key, message: error.message)
+        }
+    }
 
     /// `self` with every field that `overrides` sets replaced: flags given on the command line win over
     /// the config file.
     public func merging(_ overrides: ExperimentConfig) -> ExperimentConfig {
         var result = self
-        func take<T>(_ path: WritableKeyPath<ExperimentConfig, T?>) {
-            if let value = overrides[keyPath: path] { result[keyPath: path] = value }
-        }
-        take(\.mlp); take(\.depth); take(\.width); take(\.activation); take(\.initializer); take(\.norm); take(\.residual); take(\.dropout)
-        take(\.loss); take(\.optimizer); take(\.learningRate); take(\.weightDecay); take(\.schedule)
-        take(\.clipNorm); take(\.clipValue); take(\.steps); take(\.epochs); take(\.batch); take(\.evaluateEvery)
-        take(\.stopOnNonFinite); take(\.seed); take(\.dataset); take(\.examples); take(\.noise); take(\.data)
-        take(\.label); take(\.targets); take(\.validation); take(\.standardize); take(\.precision)
+        for setting in Settings.all { setting.take(from: overrides, into: &result) }
         return result
     }
 
@@ -78,8 +85,10 @@ public struct ExperimentConfig: Sendable, Equatable {
     public static func load(from url: URL) throws -> ExperimentConfig { try loadWithSource(from: url).config }
 
     /// Reads a config file, with where each setting's value stands in it, so that a value found wrong
-    /// later (`Experiment.init`) is reported at its line and column.
-    public static func loadWithSource(from url: URL) throws -> (config: ExperimentConfig, source: ConfigSource) {
+    /// later (`Experiment.init`) is reported at its line and column. The values of `overridden` (keys
+    /// that flags set, and so win) are not read: a flag replaces even a value the file got wrong.
+    public static func loadWithSource(from url: URL, overridden: Set<String> = []) throws
+        -> (config: ExperimentConfig, source: ConfigSource) {
         let bytes: [UInt8]
         do {
             bytes = try FileAccess.read(url.path)
@@ -90,7 +99,7 @@ public struct ExperimentConfig: Sendable, Equatable {
             throw ConfigError(file: url.path, line: nil, column: nil, key: nil,
                               message: "not UTF-8 text; save the config file as UTF-8")
         }
-        return try parseWithSource(text, file: url.path)
+        return try parseWithSource(text, file: url.path, overridden: overridden)
     }
 
     /// Parses config text; `file` names it in errors.
@@ -99,14 +108,16 @@ public struct ExperimentConfig: Sendable, Equatable {
     }
 
     /// Parses config text, with the places of its values.
-    public static func parseWithSource(_ text: String, file: String) throws -> (config: ExperimentConfig, source: ConfigSource) {
+    public static func parseWithSource(_ text: String, file: String, overridden: Set<String> = []) throws
+        -> (config: ExperimentConfig, source: ConfigSource) {
         let root = try composeYAML(text, file: file)
         guard let root else { return (ExperimentConfig(), ConfigSource(file: file)) }
-        return try parse(root, file: file)
+        return try parse(root, file: file, overridden: overridden)
     }
 
     /// Parses one YAML mapping of settings (a config file, or a sweep file's `base`).
-    public static func parse(_ root: Node, file: String) throws -> (config: ExperimentConfig, source: ConfigSource) {
+    public static func parse(_ root: Node, file: String, overridden: Set<String> = []) throws
+        -> (config: ExperimentConfig, source: ConfigSource) {
         guard let mapping = root.mapping else {
             throw ConfigError(file: file, line: root.mark?.line, column: root.mark?.column, key: nil,
                               message: "expected a mapping of settings (key: value lines), found \(kind(of: root))")
@@ -121,44 +132,28 @@ public struct ExperimentConfig: Sendable, Equatable {
             if let mark = value.mark ?? keyNode.mark {
                 source.locations[key] = ConfigSource.Location(line: mark.line, column: mark.column)
             }
-            let field = FieldReader(file: file, key: key, node: value)
-            switch key {
-            case "mlp": config.mlp = try field.text()
-            case "depth": config.depth = try field.integer()
-            case "width": config.width = try field.integer()
-            case "activation": config.activation = try field.text()
-            case "init": config.initializer = try field.text()
-            case "norm": config.norm = try field.text()
-            case "residual": config.residual = try field.bool()
-            case "dropout": config.dropout = try field.number()
-            case "loss": config.loss = try field.text()
-            case "optimizer": config.optimizer = try field.text()
-            case "lr": config.learningRate = try field.number()
-            case "weight-decay": config.weightDecay = try field.number()
-            case "schedule": config.schedule = try field.text()
-            case "clip-norm": config.clipNorm = try field.number()
-            case "clip-value": config.clipValue = try field.number()
-            case "steps": config.steps = try field.integer()
-            case "epochs": config.epochs = try field.integer()
-            case "batch": config.batch = try field.integer()
-            case "eval-every": config.evaluateEvery = try field.integer()
-            case "stop-on-nonfinite": config.stopOnNonFinite = try field.bool()
-            case "seed": config.seed = UInt64(try field.integer(minimum: 0))
-            case "dataset": config.dataset = try field.text()
-            case "examples": config.examples = try field.integer()
-            case "noise": config.noise = try field.number()
-            case "data": config.data = try field.text()
-            case "label": config.label = try field.text()
-            case "targets": config.targets = try field.list()
-            case "validation": config.validation = try field.number()
-            case "standardize": config.standardize = try field.bool()
-            case "precision": config.precision = try field.text()
-            default:
+            guard let setting = Settings.named(key) else {
                 let nearest = keys.min { editDistance($0, key) < editDistance($1, key) }
                 let hint = nearest.flatMap { editDistance($0, key) <= 3 ? "did you mean '\($0)'?" : nil }
                     ?? "the settings are the flags of `gradlab train --help`, without the dashes"
                 throw ConfigError(file: file, line: keyNode.mark?.line, column: keyNode.mark?.column,
                                   key: CSVTable.clipped(key, limit: 50), message: "unknown setting; \(hint)")
+            }
+            if overridden.contains(key) { continue }
+            do throws(ConfigProblem) {
+                switch value {
+                case .scalar(let scalar): try setting.assign(scalar.string, to: &config)
+                case .sequence(let items) where setting.takesItems:
+                    let names = try items.map { item throws(ConfigProblem) in
+                        guard let name = item.scalar?.string else { throw ConfigProblem("expected a list of column names, found \(kind(of: item))") }
+                        return name
+                    }
+                    try setting.assign(items: names, to: &config)
+                default: throw ConfigProblem("expected \(setting.expected), found \(kind(of: value))")
+                }
+            } catch {
+                throw ConfigError(file: file, line: value.mark?.line, column: value.mark?.column, key: key,
+                                  message: error.message)
             }
         }
         return (config, source)
@@ -195,51 +190,6 @@ public struct ConfigError: Error, CustomStringConvertible, Equatable {
         if let line { place += ":\(line)" }
         if let column { place += ":\(column)" }
         return "\(place): " + (key.map { "'\($0)': " } ?? "") + message
-    }
-}
-
-/// Reads one value of the mapping with the type its key calls for.
-private struct FieldReader {
-    let file: String
-    let key: String
-    let node: Node
-
-    private func failure(_ expected: String) -> ConfigError {
-        ConfigError(file: file, line: node.mark?.line, column: node.mark?.column, key: key,
-                    message: "expected \(expected), found \(kind(of: node))")
-    }
-
-    func text() throws -> String {
-        guard let scalar = node.scalar else { throw failure("text") }
-        return scalar.string
-    }
-
-    func number() throws -> Double {
-        guard node.scalar != nil, let value = node.float, value.isFinite else { throw failure("a number") }
-        return value
-    }
-
-    func integer(minimum: Int = 1) throws -> Int {
-        guard node.scalar != nil, let value = node.int else { throw failure("a whole number") }
-        guard value >= minimum else { throw failure("a whole number ≥ \(minimum)") }
-        return value
-    }
-
-    func bool() throws -> Bool {
-        guard node.scalar != nil, let value = node.bool else { throw failure("true or false") }
-        return value
-    }
-
-    /// A YAML sequence of names, or one comma-separated string.
-    func list() throws -> [String] {
-        if let sequence = node.sequence {
-            return try sequence.map { item in
-                guard let s = item.scalar?.string else { throw failure("a list of column names") }
-                return s
-            }
-        }
-        guard let s = node.scalar?.string else { throw failure("a list of column names") }
-        return s.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 }
 

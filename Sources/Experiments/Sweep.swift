@@ -70,11 +70,13 @@ public struct Sweep: Sendable, Equatable {
     /// The number of configurations.
     public var count: Int { axes.reduce(1) { $0 * $1.values.count } }
 
-    /// Every configuration, the last axis varying fastest; each is parsed and checked like a config file,
-    /// so a bad value names its setting.
+    /// Every configuration, the last axis varying fastest; each value is read by its setting's parser
+    /// (`Settings`) once, so a bad value names its setting and where it was given.
     public func configurations() throws -> [Configuration] {
+        // Each axis's values, parsed: a configuration holding only that value.
+        var parsed: [[ExperimentConfig]] = []
         for axis in axes {
-            guard ExperimentConfig.keys.contains(axis.key) else {
+            guard let setting = Settings.named(axis.key) else {
                 throw SweepError(origin: axis.origin, key: axis.key,
                                  message: "unknown setting; see `gradlab train --help` for the settings")
             }
@@ -83,36 +85,39 @@ public struct Sweep: Sendable, Equatable {
                 throw SweepError(origin: axis.origin, key: axis.key,
                                  message: "item \(position + 1) of the list is empty; separate values with single commas")
             }
-            for value in axis.values {
-                do {
-                    _ = try ExperimentConfig.parse(Self.mapping([(axis.key, value)]), file: axis.origin)
-                } catch let error as ConfigError {
+            parsed.append(try axis.values.map { value in
+                var config = ExperimentConfig()
+                do throws(ConfigProblem) {
+                    try setting.assign(value, to: &config)
+                } catch {
                     throw SweepError(origin: axis.origin(of: value), key: axis.key, message: error.message)
                 }
-            }
+                return config
+            })
         }
         var result: [Configuration] = []
         var names: Set<String> = []
         for index in 0..<count {
             var rest = index
             var assignments: [Axis.Assignment] = []
-            for axis in axes.reversed() {
-                assignments.insert(.init(key: axis.key, value: axis.values[rest % axis.values.count]), at: 0)
+            var config = base
+            for (axis, values) in zip(axes, parsed).reversed() {
+                let position = rest % axis.values.count
+                assignments.insert(.init(key: axis.key, value: axis.values[position]), at: 0)
+                config = config.merging(values[position])
                 rest /= axis.values.count
             }
-            let overrides = try ExperimentConfig.parse(Self.mapping(assignments.map { ($0.key, $0.value) }),
-                                                       file: "sweep").config
             var name = assignments.isEmpty ? "run" : assignments.map { Self.folderName($0.value) }.joined(separator: "-")
             if names.contains(name) { name += "-\(index)" }
             names.insert(name)
-            result.append(Configuration(index: index, name: name, assignments: assignments,
-                                        config: base.merging(overrides)))
+            result.append(Configuration(index: index, name: name, assignments: assignments, config: config))
         }
         return result
     }
 
     /// Reads a sweep file (`base` and `grid`); problems name the file, line and key.
-    public static func load(from url: URL) throws -> Sweep {
+    /// The base values of `overridden` (keys that flags set) are not read, as in a config file.
+    public static func load(from url: URL, overridden: Set<String> = []) throws -> Sweep {
         let bytes: [UInt8]
         do {
             bytes = try FileAccess.read(url.path)
@@ -133,7 +138,7 @@ public struct Sweep: Sendable, Equatable {
         for (keyNode, value) in mapping {
             switch keyNode.string {
             case "base":
-                (base, baseSource) = try ExperimentConfig.parse(value, file: url.path)
+                (base, baseSource) = try ExperimentConfig.parse(value, file: url.path, overridden: overridden)
             case "grid":
                 guard let grid = value.mapping else {
                     throw ConfigError(file: url.path, line: value.mark?.line, column: value.mark?.column, key: "grid",
@@ -159,11 +164,6 @@ public struct Sweep: Sendable, Equatable {
         var sweep = Sweep(base: base, axes: axes)
         sweep.baseSource = baseSource
         return sweep
-    }
-
-    /// A YAML mapping of settings to plain scalars, read as a config file would read them.
-    static func mapping(_ pairs: [(String, String)]) -> Node {
-        .mapping(Node.Mapping(pairs.map { (Node($0.0), Node($0.1)) }))
     }
 
     static func folderName(_ value: String) -> String {

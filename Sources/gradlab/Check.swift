@@ -16,13 +16,15 @@ struct Check: ParsableCommand {
             the one-sided slopes: not a bug); imprecise (outside the tolerance but within the finite \
             difference's own predicted error: not evidence of a bug); wrong. Exit status 0 when nothing is \
             wrong, 1 when something is, 2 for a usage or input error.
-            """
+            """ + "\n\n" + SettingArguments.help(groups)
     )
 
-    @Argument(help: ArgumentHelp("A YAML or JSON config file.", valueName: "config"))
-    var configFile: String?
-    @OptionGroup(title: "Model") var model: ModelOptions
-    @OptionGroup(title: "Data") var data: DataOptions
+    /// The settings `check` takes: those of the model, the data and the seed (its --batch is its own).
+    static let groups: [SettingGroup] = [.model, .data, .run]
+
+    @Argument(parsing: .allUnrecognized,
+              help: ArgumentHelp("A YAML or JSON config file, and the settings above as flags.", valueName: "config"))
+    var arguments: [String] = []
     @Option(help: ArgumentHelp("Load weights from a safetensors checkpoint.", valueName: "file.safetensors"))
     var weights: String?
     @Option(help: "Examples in the checked batch.") var batch = 8
@@ -32,7 +34,6 @@ struct Check: ParsableCommand {
     @Option(help: "Finite-difference step, relative to max(1, |θ|) (torch's default).") var eps = 1e-6
     @Option(help: "Absolute tolerance (torch's atol).") var atol = 1e-5
     @Option(help: "Relative tolerance (torch's rtol).") var rtol = 1e-3
-    @Option(help: "Seed of weights, data, samples and directions (default 0).") var seed: UInt64?
     @Flag(help: "Also measure the error against the step, 1e-1 to 1e-12, for the worst entries.") var sweep = false
     @Flag(help: "Print JSON instead of the table.") var json = false
     @Option(help: ArgumentHelp("Folder for gradcheck.csv (and gradcheck-sweep.csv).", valueName: "folder"))
@@ -50,6 +51,8 @@ struct Check: ParsableCommand {
     }
 
     func run() throws {
+        let settings = try SettingArguments(arguments, groups: Self.groups)
+        let flags = try settings.config()
         if let out {
             try RunFolderContents.checkIsOwnFolder(out)
             let folder = URL(fileURLWithPath: out, isDirectory: true)
@@ -72,14 +75,11 @@ struct Check: ParsableCommand {
         }
         // The data as given: a CSV file is checked whole-batch, with no hold-out and no standardisation
         // unless the flags or the config ask for them.
-        let experiment = try makeExperiment(configFile: configFile, seed: seed, checksData: false, adjust: { config in
+        let experiment = try makeExperiment(configFile: settings.file, flags: flags, checksData: false) { config in
             if config.data != nil {
                 if config.validation == nil { config.validation = 0 }
                 if config.standardize == nil { config.standardize = false }
             }
-        }) { config in
-            model.apply(to: &config)
-            data.apply(to: &config)
         }
         let checkMode: CheckMode = switch mode {
         case "sample": .sample(count: samples)

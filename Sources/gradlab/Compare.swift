@@ -22,29 +22,16 @@ struct Compare: ParsableCommand {
               #SBATCH --array=1-8
               gradlab compare sweep.yaml --out /shared/sweep --jobs 2 --shard ${SLURM_ARRAY_TASK_ID}/8
             followed, once the array is done, by: gradlab compare sweep.yaml --out /shared/sweep --merge
-            """
+            """ + "\n\n" + SettingArguments.help(groups, lists: true)
     )
 
-    @Argument(help: ArgumentHelp("A sweep file: YAML with 'base' and 'grid'.", valueName: "sweep"))
-    var sweepFile: String?
+    /// The settings `compare` takes, each a possible axis: all of them, as `train`.
+    static let groups = SettingGroup.allCases
 
-    @Option(help: "Activations, comma-separated.") var activation: String?
-    @Option(name: .customLong("init"), help: "Initialisers, comma-separated.") var initializer: String?
-    @Option(help: "Optimizers, comma-separated.") var optimizer: String?
-    @Option(help: "Learning rates, comma-separated.") var lr: String?
-    @Option(help: "Hidden-layer counts, comma-separated.") var depth: String?
-    @Option(help: "Hidden-layer widths, comma-separated.") var width: String?
-    @Option(help: "Normalisations (none, layer, batch), comma-separated.") var norm: String?
-    @Option(name: .customLong("clip-norm"), help: "Gradient-norm clipping thresholds, comma-separated.")
-    var clipNorm: String?
-    @Option(help: ArgumentHelp("Model sizes, separated by ';' (e.g. \"2,64x4,3;2,64x8,3\").", valueName: "sizes"))
-    var mlp: String?
-
-    @OptionGroup(title: "Data") var data: DataOptions
-    @Option(help: "Optimizer steps per run.") var steps: Int?
-    @Option(help: "Examples per mini-batch.") var batch: Int?
-    @Option(help: "Loss: mse, cross-entropy or bce.") var loss: String?
-    @Option(help: "Seed shared by every run (default 0).") var seed: UInt64?
+    @Argument(parsing: .allUnrecognized,
+              help: ArgumentHelp("A sweep file (YAML with 'base' and 'grid'), and the settings above as flags.",
+                                 valueName: "sweep"))
+    var arguments: [String] = []
 
     @Option(help: ArgumentHelp("The sweep folder.", valueName: "folder")) var out = "compare"
     @Option(help: "Runs trained at once (default: the number of cores).")
@@ -75,42 +62,29 @@ struct Compare: ParsableCommand {
         return (i, n)
     }
 
-    /// The sweep from the file and the flags: a flag with several values is an axis, one value a setting.
-    func makeSweep() throws -> Sweep {
+    /// The sweep from the file and the flags: a flag with several values is an axis, one value a setting;
+    /// a flag replaces the file's axis or base setting of the same key. Also the keys the flags set.
+    func makeSweep() throws -> (sweep: Sweep, flagKeys: Set<String>) {
+        let settings = try SettingArguments(arguments, groups: Self.groups)
         var sweep = Sweep(base: ExperimentConfig(), axes: [])
-        if let sweepFile {
-            sweep = try Sweep.load(from: URL(fileURLWithPath: sweepFile))
+        if let sweepFile = settings.file {
+            sweep = try Sweep.load(from: URL(fileURLWithPath: sweepFile), overridden: settings.keys)
         }
-        var base = ExperimentConfig()
-        data.apply(to: &base)
-        if let steps { base.steps = steps }
-        if let batch { base.batch = batch }
-        if let loss { base.loss = loss }
-        if let seed { base.seed = seed }
-        sweep.base = sweep.base.merging(base)
-        let lists: [(String, String?, Character)] = [
-            ("activation", activation, ","), ("init", initializer, ","), ("optimizer", optimizer, ","),
-            ("lr", lr, ","), ("depth", depth, ","), ("width", width, ","), ("norm", norm, ","),
-            ("clip-norm", clipNorm, ","), ("mlp", mlp, ";"),
-        ]
-        for (key, text, separator) in lists {
-            guard let text else { continue }
-            let values = text.split(separator: separator, omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-            sweep.axes.removeAll { $0.key == key }
-            sweep.axes.append(Sweep.Axis(key: key, values: values, origin: "--\(key)"))
-        }
+        let flags = try settings.sweep()
+        sweep.base = sweep.base.merging(flags.base)
+        sweep.axes.removeAll { settings.keys.contains($0.key) }
+        sweep.axes += flags.axes
         // One value is a setting, not an axis: it does not belong in the run names.
         for axis in sweep.axes where axis.values.count == 1 {
             let single = try Sweep(base: ExperimentConfig(), axes: [axis]).configurations()[0].config
             sweep.base = sweep.base.merging(single)
         }
         sweep.axes.removeAll { $0.values.count == 1 }
-        return sweep
+        return (sweep, settings.keys)
     }
 
     func run() throws {
-        let sweep = try makeSweep()
+        let (sweep, flagKeys) = try makeSweep()
         let folder = URL(fileURLWithPath: out, isDirectory: true)
         let configurations: [Sweep.Configuration]
         let runner: SweepRunner
@@ -132,7 +106,7 @@ struct Compare: ParsableCommand {
                    let axis = sweep.axes.first(where: { $0.key == error.setting }) {
                     throw SweepError(origin: axis.origin(of: assignment.value), key: error.setting, message: error.message)
                 }
-                if let placed = sweep.baseSource?.place(error) { throw placed }
+                if !flagKeys.contains(error.setting), let placed = sweep.baseSource?.place(error) { throw placed }
                 throw error
             }
         }

@@ -17,16 +17,15 @@ struct Train: ParsableCommand {
 
             Example: gradlab train --mlp 2,64x4,3 --activation tanh --init xavier-uniform --dataset spirals \
             --optimizer adam --steps 2000 --out runs/tanh
-            """
+            """ + "\n\n" + SettingArguments.help(groups)
     )
 
-    @Argument(help: ArgumentHelp("A YAML or JSON config file.", valueName: "config"))
-    var configFile: String?
-    @OptionGroup(title: "Model") var model: ModelOptions
-    @OptionGroup(title: "Data") var data: DataOptions
-    @OptionGroup(title: "Optimisation") var optimization: OptimizationOptions
-    @Option(help: "Seed of weights, data, split and batches (default 0).")
-    var seed: UInt64?
+    /// The settings `train` takes: all of them.
+    static let groups = SettingGroup.allCases
+
+    @Argument(parsing: .allUnrecognized,
+              help: ArgumentHelp("A YAML or JSON config file, and the settings above as flags.", valueName: "config"))
+    var arguments: [String] = []
     @Option(help: ArgumentHelp("The run folder to write.", valueName: "folder"))
     var out: String?
     @Option(name: .customLong("record-every"), help: "Record gradients and activations every N steps.")
@@ -48,11 +47,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let experiment = try makeExperiment(configFile: configFile, seed: seed) { config in
-            model.apply(to: &config)
-            data.apply(to: &config)
-            optimization.apply(to: &config)
-        }
+        let settings = try SettingArguments(arguments, groups: Self.groups)
+        let experiment = try makeExperiment(configFile: settings.file, flags: try settings.config())
         let folder = URL(fileURLWithPath: out ?? defaultRunFolder(), isDirectory: true)
         let job = TrainingJob(experiment: experiment, folder: folder,
                               recording: RecordingOptions(recordEvery: recordEvery, histogramsEvery: histogramsEvery),

@@ -69,7 +69,9 @@ final class ExperimentConfigTests: XCTestCase {
             standardize: false
             precision: double
             """, file: "run.yaml")
-        XCTAssertEqual(config.mlp, "2,64x4,3")
+        XCTAssertEqual(config.mlp, [2, 64, 64, 64, 64, 3], "stored parsed")
+        XCTAssertEqual(config.activation, .leakyReLU(slope: 0.2))
+        XCTAssertEqual(config.settings["mlp"], "2,64x4,3", "recorded in the compact form")
         XCTAssertEqual(config.learningRate, 3e-4)
         XCTAssertEqual(config.seed, 9)
         XCTAssertEqual(config.stopOnNonFinite, false)
@@ -107,6 +109,19 @@ final class ExperimentConfigTests: XCTestCase {
         XCTAssertTrue(error("lr: [1\n").hasPrefix("run.yaml:2:1: not valid YAML:"), error("lr: [1\n"))
     }
 
+    func testAFlagReplacesEvenAValueTheFileGotWrong() throws {
+        let text = "activation: swish2\nsteps: 3\n"
+        XCTAssertThrowsError(try ExperimentConfig.parseWithSource(text, file: "run.yaml")) {
+            XCTAssertTrue("\($0)".hasPrefix("run.yaml:1:13: 'activation': unknown 'swish2'"), "\($0)")
+        }
+        let (config, source) = try ExperimentConfig.parseWithSource(text, file: "run.yaml", overridden: ["activation"])
+        XCTAssertNil(config.activation, "the flag's value goes in instead")
+        XCTAssertEqual(config.steps, 3)
+        XCTAssertEqual(source.locations["steps"]?.line, 2)
+        XCTAssertThrowsError(try ExperimentConfig.parseWithSource("stepz: 3\n", file: "run.yaml", overridden: ["stepz"]),
+                             "an unknown key is an error whatever the flags")
+    }
+
     func testFlagsOverrideTheFile() throws {
         var file = ExperimentConfig()
         file.learningRate = 0.1
@@ -119,23 +134,23 @@ final class ExperimentConfigTests: XCTestCase {
     }
 
     func testExperimentErrorsNameTheSetting() {
-        func error(_ edit: (inout ExperimentConfig) -> Void) -> String {
+        func error(_ edit: (inout ExperimentConfig) throws -> Void) -> String {
             var config = ExperimentConfig()
-            edit(&config)
             do {
+                try edit(&config)
                 _ = try Experiment(config)
                 return "valid"
             } catch { return "\(error)" }
         }
-        XCTAssertTrue(error { $0.activation = "reluu" }.hasPrefix("'activation' (--activation): unknown 'reluu'; known: identity, sigmoid"))
-        XCTAssertEqual(error { $0.optimizer = "adamax" },
+        XCTAssertTrue(error { try $0.set("activation", "reluu") }.hasPrefix("'activation' (--activation): unknown 'reluu'; known: identity, sigmoid"))
+        XCTAssertEqual(error { try $0.set("optimizer", "adamax") },
                        "'optimizer' (--optimizer): unknown 'adamax'; known: sgd, momentum, nesterov, rmsprop, adagrad, adam, adamw, lion")
         XCTAssertEqual(error { $0.steps = 5; $0.epochs = 2 }, "'steps' (--steps): give steps or epochs, not both")
         XCTAssertEqual(error { $0.dataset = "mnist" },
                        "'dataset' (--dataset): unknown 'mnist'; built in: spirals, moons, circles, xor, checkerboard, blobs, sine, teacher, or give a CSV file with data")
         XCTAssertEqual(error { $0.data = "f.csv" },
                        "'label' (--label): a CSV file needs the label column (label) or regression target columns (targets)")
-        XCTAssertEqual(error { $0.norm = "group" }, "'norm' (--norm): unknown 'group'; use none, layer or batch")
+        XCTAssertEqual(error { try $0.set("norm", "group") }, "'norm' (--norm): unknown 'group'; use none, layer or batch")
         XCTAssertEqual(error { $0.dropout = 1 }, "'dropout' (--dropout): must be in [0, 1), got 1.0")
         XCTAssertEqual(error { $0.schedule = "linear" }.prefix(40), "'schedule' (--schedule): cannot read 'li")
         XCTAssertEqual(error { $0.lr(-1) }, "'lr' (--lr): must be a finite number > 0, got -1.0")
@@ -162,12 +177,12 @@ final class ExperimentConfigTests: XCTestCase {
         XCTAssertEqual(summary.status, .completed)
         XCTAssertGreaterThan(summary.lastEvaluation?.validationAccuracy ?? 0, 0.9, "XOR is learnt")
 
-        config.mlp = "2,16,3"
+        config.mlp = [2, 16, 3]
         XCTAssertThrowsError(try Experiment(config).makeTrainer(as: Float.self)) {
             XCTAssertEqual("\($0)", "'mlp' (--mlp): ends with 3 outputs but the data has 2 classes or targets")
         }
         config.mlp = nil
-        config.loss = "mse"
+        config.loss = .mse
         XCTAssertThrowsError(try Experiment(config).makeTrainer(as: Float.self)) {
             XCTAssertTrue("\($0)".hasPrefix("'loss' (--loss): mse needs numeric targets"), "\($0)")
         }

@@ -101,4 +101,26 @@ final class CompareCommandTests: XCTestCase {
         let badShard = try CommandRunner.run(["compare"] + grid + ["--shard", "3/2"])
         XCTAssertEqual(badShard.status, 2)
     }
+
+    func testAxesCompareOnceLackedGiveOneRunPerValue() throws {
+        let out = folder.appendingPathComponent("residual")
+        let result = try CommandRunner.run(["compare", "--residual", "false,true", "--precision", "float,double",
+                                            "--depth", "2", "--width", "8", "--examples", "100", "--steps", "5",
+                                            "--out", out.path, "--jobs", "2"])
+        XCTAssertEqual(result.status, 0, result.errors)
+        guard result.status == 0 else { return }
+        let runs = out.appendingPathComponent("runs")
+        let names = try FileManager.default.contentsOfDirectory(atPath: runs.path).sorted()
+        XCTAssertEqual(names, ["false-double", "false-float", "true-double", "true-float"])
+        for name in names {
+            let manifest = try RunManifest.read(from: runs.appendingPathComponent(name))
+            let values = name.split(separator: "-").map(String.init)
+            XCTAssertEqual(manifest.config["residual"], values[0], name)
+            XCTAssertEqual(manifest.config["precision"], values[1], name)
+            XCTAssertEqual(manifest.config["steps"], "5", name)
+            XCTAssertEqual(manifest.stepsCompleted, 5, name)
+            // The second hidden layer (8 → 8) becomes a residual block at position 2 only when asked for.
+            XCTAssertEqual(manifest.model.parameters.contains { $0.name == "2.0.weight" }, values[0] == "true", name)
+        }
+    }
 }
