@@ -12,8 +12,9 @@ struct Compare: ParsableCommand {
         discussion: """
             The grid comes from a sweep file (YAML with 'base' settings and a 'grid' of setting: [values]) \
             or from comma lists on the command line (--activation sigmoid,tanh,relu --optimizer sgd,adam). \
-            Every configuration sees the same data, batches and seed. Runs go to OUT/runs/NAME; the ranked \
-            verdicts to OUT/summary.csv and the terminal.
+            Every configuration sees the same data, batches and seed. Runs go to OUT/runs/NAME; the ranking \
+            (completed runs first, then by validation loss, then loss) to OUT/summary.csv and the terminal, \
+            and the comparison report (figures on shared scales, the same ranking) to OUT/index.html.
 
             Resuming: run the same command again; completed runs are skipped, interrupted ones redone. \
             Sharding: --shard I/N runs every N-th configuration starting at the I-th, so N machines can \
