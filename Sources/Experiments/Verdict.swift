@@ -16,7 +16,7 @@ public struct Verdict: Sendable, Equatable {
     public var stepsToTarget: Int?
     public var depthRatio: Double?
     /// The kinds of its findings, in the order they were found.
-    public var findings: [String]
+    public var findings: [FindingKind]
     public var reason: String
     /// 1 for the best.
     public var rank = 0
@@ -43,28 +43,28 @@ public struct Verdict: Sendable, Equatable {
     static func reason(manifest: RunManifest, settings: String) -> String {
         var parts: [String] = []
         let ratio = manifest.depthRatio.map { String(format: "%.2g", $0) }
-        if let f = manifest.findings.first(where: { $0.kind == "nonfinite" }) {
+        if let f = manifest.findings.first(where: { $0.kind == .nonfinite }) {
             parts.append("diverged at step \(f.step)" + (f.layer.isEmpty ? "" : ", first non-finite value in layer \(f.layer)"))
         }
-        if let f = manifest.findings.first(where: { $0.kind == "exploding" }) {
+        if let f = manifest.findings.first(where: { $0.kind == .exploding }) {
             parts.append("exploding from step \(f.step)")
         }
-        if let f = manifest.findings.first(where: { $0.kind == "vanishing" }) {
+        if let f = manifest.findings.first(where: { $0.kind == .vanishing }) {
             parts.append("vanishing from step \(f.step)" + (ratio.map { "; first layer's gradient \($0) of the last's" } ?? ""))
         }
-        for kind in ["dead", "saturated"] {
+        for kind in [FindingKind.dead, .saturated] {
             let layers = manifest.findings.filter { $0.kind == kind }.map(\.layer)
             if !layers.isEmpty {
-                parts.append("\(kind == "dead" ? "dead ReLUs" : "saturated units") in layer\(layers.count > 1 ? "s" : "") "
+                parts.append("\(kind == .dead ? "dead ReLUs" : "saturated units") in layer\(layers.count > 1 ? "s" : "") "
                              + layers.joined(separator: ", "))
             }
         }
-        if manifest.findings.contains(where: { $0.kind == "stagnation" }) { parts.append("the loss stalls") }
-        if let f = manifest.findings.first(where: { $0.kind == "update_ratio" }) {
+        if manifest.findings.contains(where: { $0.kind == .stagnation }) { parts.append("the loss stalls") }
+        if let f = manifest.findings.first(where: { $0.kind == .updateRatio }) {
             parts.append("update ratio \(f.value < f.threshold ? "below" : "above") \(String(format: "%.0e", f.threshold))"
                          + (f.layer.isEmpty ? "" : " (layer \(f.layer))"))
         }
-        if let f = manifest.findings.first(where: { $0.kind == "gradcheck" }) {
+        if let f = manifest.findings.first(where: { $0.kind == .gradcheck }) {
             parts.append("a gradient check failed at step \(f.step) (layer \(f.layer))")
         }
         if parts.isEmpty {
@@ -99,7 +99,7 @@ public struct Verdict: Sendable, Equatable {
                          + (v.accuracy.map { String(format: "%.1f%%", $0 * 100) } ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)
                          + (v.stepsToTarget.map(String.init) ?? "-").padding(toLength: 11, withPad: " ", startingAt: 0)
                          + number(v.depthRatio).padding(toLength: 13, withPad: " ", startingAt: 0)
-                         + (v.findings.isEmpty ? "-" : Array(Set(v.findings)).sorted().joined(separator: ",")))
+                         + (v.findings.isEmpty ? "-" : Array(Set(v.findings)).sorted().map(\.rawValue).joined(separator: ",")))
         }
         lines.append("")
         lines += verdicts.map { "\($0.rank). \($0.reason)" }
@@ -114,7 +114,7 @@ public struct Verdict: Sendable, Equatable {
             text += ["\(v.rank)", CSVField.text(v.name), CSVField.text(v.settings), v.status.rawValue, "\(v.steps)",
                      number(v.finalLoss), number(v.validationLoss), number(v.accuracy),
                      v.stepsToTarget.map(String.init) ?? "", number(v.depthRatio),
-                     CSVField.text(v.findings.joined(separator: ";")), CSVField.text(v.reason)].joined(separator: ",") + "\n"
+                     CSVField.text(v.findings.map(\.rawValue).joined(separator: ";")), CSVField.text(v.reason)].joined(separator: ",") + "\n"
         }
         do {
             try text.write(to: url, atomically: true, encoding: .utf8)

@@ -80,7 +80,7 @@ public struct ComparisonReport {
         body += "<h2>Ranking</h2>\n<p>Best first, by final validation loss, then final training loss.</p>\n"
         let rows = ranking().enumerated().map { rank, i -> [String] in
             let run = runs[i], o = Self.outcome(run)
-            let kinds = orderedUnique(run.findings.map(\.kind)).map(HTML.kindName).joined(separator: "; ")
+            let kinds = orderedUnique(run.findings.map(\.kind)).map(\.title).joined(separator: "; ")
             return ["\(rank + 1)", names[i], run.manifest.model.description, run.status.rawValue, "\(run.lastStep)",
                     HTML.number(o.loss), HTML.number(o.validationLoss), o.trainAccuracy.map(HTML.percent) ?? "–",
                     o.validationAccuracy.map(HTML.percent) ?? "–", HTML.number(run.manifest.depthRatio),

@@ -41,7 +41,7 @@ struct RunFixture {
     }
 
     var finding: FindingRow {
-        FindingRow(step: 3, layer: layerName, kind: "vanishing", severity: "warning", value: 1e-4, threshold: 1e-3,
+        FindingRow(step: 3, layer: layerName, kind: .vanishing, severity: .warning, value: 1e-4, threshold: 1e-3,
                    message: findingMessage)
     }
 
@@ -89,7 +89,7 @@ struct RunFixture {
                     let error = pow(10, -Double(9 - k - step / 4))
                     checks.append(GradcheckRow(step: step, parameter: parameter.name, index: "0;\(k)", analytic: 1,
                                                numeric: 1 + error, absoluteError: error, relativeError: error,
-                                               verdict: error < 1e-4 ? "ok" : "imprecise"))
+                                               verdict: error < 1e-4 ? .ok : .imprecise))
                 }
             }
         }
