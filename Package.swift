@@ -40,7 +40,7 @@ let package = Package(
             name: "Backprop",
             dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]
         ),
-        .target(name: "GradientCheck", dependencies: ["Backprop"]),
+        .target(name: "GradientCheck", dependencies: ["Backprop", "RunFormat"]),
         .target(
             name: "TrainingDiagnostics",
             dependencies: ["Backprop", "GradientCheck", "RunFormat"]
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat", "Experiments"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
-        .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop"]),
+        .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop", "RunFormat"]),
         .testTarget(name: "TrainingDiagnosticsTests",
                     dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat", "GradientCheck"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures"]),

@@ -127,11 +127,11 @@ extension GradientCheckJob.Report {
                          + (worst?.index ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0)
                          + String(format: "%4d  %4d  %9d  %5d  ", t.count(.ok), t.count(.kink), t.count(.imprecise),
                                   t.count(.wrong))
-                         + (t.passed ? "ok" : "WRONG"))
+                         + (t.passed ? EntryVerdict.ok.rawValue : EntryVerdict.wrong.rawValue.uppercased()))
         }
         let wrong = tensors.flatMap(\.entries).filter { $0.judgement.verdict == .wrong }
         for e in wrong.prefix(10) {
-            lines.append("  wrong: \(e.tensor)[\(e.index)] analytic \(e.judgement.analytic), numeric \(e.judgement.numeric)")
+            lines.append("  \(EntryVerdict.wrong.rawValue): \(e.tensor)[\(e.index)] analytic \(e.judgement.analytic), numeric \(e.judgement.numeric)")
         }
         if wrong.count > 10 { lines.append("  … and \(wrong.count - 10) more wrong entries in gradcheck.csv") }
         lines.append(hasWrong ? "Result: WRONG gradients found" : "Result: all gradients agree (kinks and imprecise entries are not bugs)")
@@ -152,7 +152,7 @@ extension GradientCheckJob.Report {
                 TensorResult(name: t.name, shape: t.shape, checked: t.entries.count,
                              worst_rel_error: t.worst?.judgement.relativeError, worst_index: t.worst?.index,
                              verdicts: Dictionary(uniqueKeysWithValues: EntryVerdict.allCases.map { ($0.rawValue, t.count($0)) }),
-                             status: t.passed ? "ok" : "wrong",
+                             status: (t.passed ? EntryVerdict.ok : .wrong).rawValue,
                              entries: t.entries.map {
                                  Entry(index: $0.index, analytic: $0.judgement.analytic, numeric: $0.judgement.numeric,
                                        abs_error: $0.judgement.absoluteError, rel_error: $0.judgement.relativeError,

@@ -35,7 +35,7 @@ public struct SweepSummary: Sendable {
                          + (a.accuracy.map { String(format: "%.1f%%", $0 * 100) } ?? "-").padding(toLength: 10, withPad: " ", startingAt: 0)
                          + (a.stepsToTarget.map(String.init) ?? "-").padding(toLength: 11, withPad: " ", startingAt: 0)
                          + number(a.depthRatio).padding(toLength: 13, withPad: " ", startingAt: 0)
-                         + (a.findings.isEmpty ? "-" : a.findingKinds.sorted().joined(separator: ",")))
+                         + (a.findings.isEmpty ? "-" : a.findingKinds.map(\.rawValue).sorted().joined(separator: ",")))
         }
         lines.append("")
         lines += rows.map { "\($0.rank). \($0.assessment.reason)" }
@@ -50,7 +50,7 @@ public struct SweepSummary: Sendable {
             text += ["\(rank)", CSVField.text(a.name), CSVField.text(a.settings), a.status.rawValue, "\(a.steps)",
                      number(a.finalLoss), number(a.validationLoss), number(a.accuracy),
                      a.stepsToTarget.map(String.init) ?? "", number(a.depthRatio),
-                     CSVField.text(a.findings.map(\.kind).joined(separator: ";")), CSVField.text(a.reason)]
+                     CSVField.text(a.findings.map(\.kind.rawValue).joined(separator: ";")), CSVField.text(a.reason)]
                 .joined(separator: ",") + "\n"
         }
         do {

@@ -1,4 +1,5 @@
 import Backprop
+import RunFormat
 
 /// How many entries of each tensor to check.
 public enum CheckMode: Sendable, Equatable {

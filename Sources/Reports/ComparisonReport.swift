@@ -70,7 +70,7 @@ public struct ComparisonReport {
         let order = ranking()
         let rows = order.enumerated().map { rank, i -> [String] in
             let run = runs[i], a = assessments[i]
-            let kinds = a.findingKinds.map(HTML.kindName).joined(separator: "; ")
+            let kinds = a.findingKinds.map(\.title).joined(separator: "; ")
             return ["\(rank + 1)", names[i], run.manifest.model.description, a.status.rawValue, "\(a.steps)",
                     HTML.number(a.finalLoss), HTML.number(a.validationLoss), a.trainAccuracy.map(HTML.percent) ?? "–",
                     a.validationAccuracy.map(HTML.percent) ?? "–", HTML.number(a.depthRatio)]

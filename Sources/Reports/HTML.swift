@@ -103,26 +103,11 @@ enum HTML {
     /// A fraction as a percentage with one decimal, `–` when absent.
     static func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", $0 * 100) } ?? "–" }
 
-    /// A finding's kind in plain words.
-    static func kindName(_ kind: String) -> String {
-        switch kind {
-        case "vanishing": "Vanishing gradients"
-        case "exploding": "Exploding gradients"
-        case "nonfinite": "Non-finite values (NaN or infinity)"
-        case "dead": "Dead units"
-        case "saturated": "Saturated units"
-        case "update_ratio": "Update ratio out of the healthy range"
-        case "stagnation": "The loss stagnates"
-        case "gradcheck": "Gradient check failed"
-        default: kind
-        }
-    }
-
     /// One finding as a list item, numbered as on the figures.
     static func finding(_ f: FindingRow, number: Int) -> String {
         let place = f.layer.isEmpty ? "" : ", layer \(f.layer)"
-        let severity = f.severity == "error" ? "error" : "warning"
-        return "<li id=\"F\(number)\"><strong>F\(number)</strong> <span class=\"\(severity)\">\(escape(f.severity))</span> "
-            + "<strong>\(escape(kindName(f.kind)))</strong>\(escape(place)), from step \(f.step): \(escape(f.message))</li>"
+        let severity = f.severity.rawValue
+        return "<li id=\"F\(number)\"><strong>F\(number)</strong> <span class=\"\(severity)\">\(severity)</span> "
+            + "<strong>\(escape(f.kind.title))</strong>\(escape(place)), from step \(f.step): \(escape(f.message))</li>"
     }
 }

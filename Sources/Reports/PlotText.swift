@@ -53,7 +53,7 @@ enum PlotText {
 
     /// Dashed vertical lines labelled `F1`, `F2`… at the steps of the findings whose kind is in `kinds`;
     /// `number` gives a finding's label number (its place in the report's list, from 1).
-    static func findingMarks(_ findings: [FindingRow], kinds: Set<String>, number: (Int) -> Int) -> String {
+    static func findingMarks(_ findings: [FindingRow], kinds: Set<FindingKind>, number: (Int) -> Int) -> String {
         var byStep: [Int: [Int]] = [:]
         for (i, f) in findings.enumerated() where kinds.contains(f.kind) { byStep[f.step, default: []].append(number(i)) }
         var text = ""

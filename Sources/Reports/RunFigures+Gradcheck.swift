@@ -18,7 +18,15 @@ extension RunFigures {
 
         """
 
-    static let verdictColours = [("ok", "#2ca02c"), ("kink", "#7f7f7f"), ("imprecise", "#ff7f0e"), ("wrong", "#d62728")]
+    /// The colour of a verdict's points: green agrees, grey a kink, orange imprecise, red wrong.
+    static func colour(_ verdict: EntryVerdict) -> String {
+        switch verdict {
+        case .ok: "#2ca02c"
+        case .kink: "#7f7f7f"
+        case .imprecise: "#ff7f0e"
+        case .wrong: "#d62728"
+        }
+    }
 
     func gradientChecks() -> [Figure] {
         [gradcheckByTensor(), gradcheckOverSteps(), gradcheckSweep()].compactMap { $0 }
@@ -29,21 +37,19 @@ extension RunFigures {
         guard !run.gradchecks.isEmpty else { return nil }
         let tensors = orderedUnique(run.gradchecks.map(\.parameter))
         let position = Dictionary(uniqueKeysWithValues: tensors.enumerated().map { ($0.element, $0.offset + 1) })
-        var verdicts = Self.verdictColours.map(\.0)
-        verdicts += orderedUnique(run.gradchecks.map(\.verdict)).filter { !verdicts.contains($0) }
+        let verdicts = EntryVerdict.allCases
         var blocks: [String] = []
         for verdict in verdicts {
             let rows = run.gradchecks.enumerated().filter { $0.element.verdict == verdict }
-            blocks.append("# verdict \(verdict): tensor_position rel_error\n" + rows.map { i, row in
+            blocks.append("# verdict \(verdict.rawValue): tensor_position rel_error\n" + rows.map { i, row in
                 let jitter = Double(i % 9 - 4) * 0.04
                 return "\(Double(position[row.parameter]!) + jitter) \(max(row.relativeError, Self.errorFloor))"
             }.joined(separator: "\n"))
         }
         let present = verdicts.enumerated().filter { v in run.gradchecks.contains { $0.verdict == v.element } }
         let plot = "plot " + present.map { k, verdict in
-            let colour = Self.verdictColours.first { $0.0 == verdict }?.1 ?? "#000000"
             return "\(k == present.first!.offset ? "'gradcheck.dat'" : "''") index \(k) using 1:2 with points pt 7 "
-                + "ps 0.7 lc rgb '\(colour)' title \(PlotText.quoted(verdict))"
+                + "ps 0.7 lc rgb '\(Self.colour(verdict))' title \(PlotText.quoted(verdict.rawValue))"
         }.joined(separator: ", \\\n     ")
         let range = PlotText.logRange(run.gradchecks.map { max($0.relativeError, Self.errorFloor) } + [1e-8, 1e-1])!
         let commands = """
@@ -84,7 +90,7 @@ extension RunFigures {
             set logscale y
             set format y '10^{%L}'
             \(PlotText.yrange(range))\(PlotText.palette)set key outside right top font ',8' noenhanced
-            \(Self.errorBands)\(marks(["gradcheck"]))\(lines("gradcheck-steps.dat", tensors).replacingOccurrences(of: "with lines", with: "with linespoints pt 7 ps 0.5"))
+            \(Self.errorBands)\(marks([.gradcheck]))\(lines("gradcheck-steps.dat", tensors).replacingOccurrences(of: "with lines", with: "with linespoints pt 7 ps 0.5"))
 
             """
         return Figure(name: "gradcheck-steps", title: "Gradient check during training",

@@ -25,7 +25,7 @@ extension RunFigures {
             set logscale y
             set format y '10^{%L}'
             \(PlotText.yrange(range))\(PlotText.palette)set key outside right top font ',8' noenhanced
-            \(marks(["vanishing", "exploding", "nonfinite"]))\(lines("layer-grad-norm.dat", series.map(\.name)))
+            \(marks([.vanishing, .exploding, .nonfinite]))\(lines("layer-grad-norm.dat", series.map(\.name)))
 
             """
         return Figure(name: "layer-grad-norm", title: "Gradient norm per weight tensor",
@@ -77,7 +77,7 @@ extension RunFigures {
             set cblabel '\(quantity.label)'
             set palette defined (0 '#000004', 0.25 '#51127c', 0.5 '#b73779', 0.75 '#fc8961', 1 '#fcfdbf')
             set key off
-            \(marks(quantity == .gradientNorm ? ["vanishing", "exploding", "nonfinite"] : ["update_ratio"]))plot '\(quantity.name).dat' using 1:2:3 with image
+            \(marks(quantity == .gradientNorm ? [.vanishing, .exploding, .nonfinite] : [.updateRatio]))plot '\(quantity.name).dat' using 1:2:3 with image
 
             """
         return Figure(name: quantity.name, title: "Heatmap of \(title)",

@@ -42,19 +42,8 @@ public struct RunFigures {
         return figures.compactMap { $0 }
     }
 
-    /// The figure that shows a finding of `kind`, where the report puts the finding.
-    public static func figureName(for kind: String) -> String {
-        switch kind {
-        case "vanishing": "layer-grad-norm"
-        case "exploding": "grad-norm"
-        case "dead", "saturated": "activity"
-        case "update_ratio": "update-ratio"
-        case "gradcheck": "gradcheck"
-        default: "loss"
-        }
-    }
-
-    func marks(_ kinds: Set<String>) -> String {
+    /// Dashed lines at the steps of the run's findings of `kinds`, labelled with their numbers.
+    func marks(_ kinds: Set<FindingKind>) -> String {
         PlotText.findingMarks(run.findings, kinds: kinds) { $0 + 1 }
     }
 
@@ -80,7 +69,7 @@ public struct RunFigures {
             \(PlotText.stepAxis(run.steps.map(\.step)))set ylabel 'loss (log scale)'
             set logscale y
             \(PlotText.yrange(range))set key top right
-            \(marks(["stagnation", "nonfinite", "exploding"]))\(plot)
+            \(marks([.stagnation, .nonfinite, .exploding]))\(plot)
 
             """
         return Figure(name: "loss", title: "Loss against step",
@@ -110,7 +99,7 @@ public struct RunFigures {
             set logscale y
             set format y '10^{%L}'
             \(PlotText.yrange(range))set key top right
-            \(marks(["exploding", "nonfinite"]))\(plot)
+            \(marks([.exploding, .nonfinite]))\(plot)
 
             """
         return Figure(name: "grad-norm", title: "Global gradient norm",
@@ -138,7 +127,7 @@ public struct RunFigures {
             \(PlotText.yrange(range))\(PlotText.palette)set key outside right top font ',8' noenhanced
             set object 1 rect from graph 0, first 1e-4 to graph 1, first 1e-2 behind fc rgb '#e5f5e0' fs solid noborder
             set arrow from graph 0, first 1e-3 to graph 1, first 1e-3 nohead dt 2 lw 1.5 lc rgb '#2ca02c' back
-            \(marks(["update_ratio"]))\(lines("update-ratio.dat", series.map(\.name)))
+            \(marks([.updateRatio]))\(lines("update-ratio.dat", series.map(\.name)))
 
             """
         return Figure(name: "update-ratio", title: "Update ratio per weight tensor",
@@ -164,7 +153,7 @@ public struct RunFigures {
         let names = layers.map { "layer \($0)" }
         let commands = """
             \(PlotText.stepAxis(run.activations.map(\.step)))set yrange [0:1.05]
-            \(PlotText.palette)\(marks(["dead", "saturated"]))set multiplot layout 1,2 title \(PlotText.quoted("Saturated and dead units — \(runName)")) noenhanced
+            \(PlotText.palette)\(marks([.dead, .saturated]))set multiplot layout 1,2 title \(PlotText.quoted("Saturated and dead units — \(runName)")) noenhanced
             set title 'saturated fraction'
             set ylabel 'fraction of units'
             set key top left font ',8' noenhanced
@@ -202,7 +191,7 @@ public struct RunFigures {
 }
 
 /// The distinct elements of `items` in order of first appearance.
-func orderedUnique(_ items: [String]) -> [String] {
-    var seen = Set<String>()
+func orderedUnique<Item: Hashable>(_ items: [Item]) -> [Item] {
+    var seen = Set<Item>()
     return items.filter { seen.insert($0).inserted }
 }

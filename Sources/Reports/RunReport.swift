@@ -89,7 +89,7 @@ public struct RunReport {
         guard !run.findings.isEmpty else { return text + "<p>None: no detector fired.</p>\n" }
         var groups: [(String, [Int])] = []
         for (i, f) in run.findings.enumerated() {
-            var name = RunFigures.figureName(for: f.kind)
+            var name = f.kind.figure
             if !figures.contains(where: { $0.name == name }) { name = "loss" }
             if let g = groups.firstIndex(where: { $0.0 == name }) { groups[g].1.append(i) } else { groups.append((name, [i])) }
         }

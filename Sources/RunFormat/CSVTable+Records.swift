@@ -52,8 +52,9 @@ extension CSVTable {
     }
 
     public func findings() throws -> [FindingRow] {
-        let step = try integers("step"), layer = try texts("layer"), kind = try texts("kind")
-        let severity = try texts("severity"), message = try texts("message")
+        let step = try integers("step"), layer = try texts("layer")
+        let kind = try vocabulary("kind", FindingKind.self, "a finding kind")
+        let severity = try vocabulary("severity", FindingSeverity.self, "a severity"), message = try texts("message")
         let value = try optionalNumbers("value"), threshold = try optionalNumbers("threshold")
         return (0..<count).map { i in
             FindingRow(step: step[i], layer: layer[i], kind: kind[i], severity: severity[i], value: value[i] ?? .nan,
@@ -64,11 +65,26 @@ extension CSVTable {
     public func gradchecks() throws -> [GradcheckRow] {
         let step = try optionalIntegers("step"), parameter = try texts("parameter"), index = try texts("index")
         let analytic = try optionalNumbers("analytic"), numeric = try optionalNumbers("numeric")
-        let absolute = try required("abs_error"), relative = try required("rel_error"), verdict = try texts("verdict")
+        let absolute = try required("abs_error"), relative = try required("rel_error")
+        let verdict = try vocabulary("verdict", EntryVerdict.self, "a verdict")
         return (0..<count).map { i in
             GradcheckRow(step: step[i], parameter: parameter[i], index: index[i],
                          analytic: analytic[i] ?? .nan, numeric: numeric[i] ?? .nan, absoluteError: absolute[i],
                          relativeError: relative[i], verdict: verdict[i])
+        }
+    }
+
+    /// A column of words from one of the format's vocabularies. A word outside it is an error naming the
+    /// line, the word and the allowed ones, as a bad number is: a report must not guess what another
+    /// framework meant by a kind or verdict GradLab does not know.
+    func vocabulary<T: RawRepresentable & CaseIterable>(_ name: String, _: T.Type, _ noun: String) throws -> [T]
+    where T.RawValue == String {
+        try texts(name).enumerated().map { r, text in
+            guard let value = T(rawValue: text) else {
+                throw RunFolderError.malformed(path: path, line: line(ofRow: r), reason: "'\(Self.clipped(text, limit: 50))' "
+                    + "in column '\(name)' is not \(noun); allowed: \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return value
         }
     }
 

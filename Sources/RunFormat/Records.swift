@@ -157,15 +157,13 @@ public struct FindingRow: CSVRecord, Equatable, Sendable, Codable {
     public var step: Int
     /// The layer or parameter concerned; empty for the whole model.
     public var layer: String
-    /// `vanishing`, `exploding`, `nonfinite`, `dead`, `saturated`, `update_ratio`, `stagnation`, `gradcheck`.
-    public var kind: String
-    /// `warning` or `error`.
-    public var severity: String
+    public var kind: FindingKind
+    public var severity: FindingSeverity
     public var value: Double
     public var threshold: Double
     public var message: String
 
-    public init(step: Int, layer: String, kind: String, severity: String, value: Double, threshold: Double,
+    public init(step: Int, layer: String, kind: FindingKind, severity: FindingSeverity, value: Double, threshold: Double,
                 message: String) {
         self.step = step
         self.layer = layer
@@ -178,7 +176,7 @@ public struct FindingRow: CSVRecord, Equatable, Sendable, Codable {
 
     public static let columns = ["step", "layer", "kind", "severity", "value", "threshold", "message"]
     public var fields: [String] {
-        ["\(step)", CSVField.text(layer), kind, severity, CSVField.number(value), CSVField.number(threshold),
+        ["\(step)", CSVField.text(layer), kind.rawValue, severity.rawValue, CSVField.number(value), CSVField.number(threshold),
          CSVField.text(message)]
     }
 }
@@ -194,11 +192,10 @@ public struct GradcheckRow: CSVRecord, Equatable, Sendable {
     public var numeric: Double
     public var absoluteError: Double
     public var relativeError: Double
-    /// `ok`, `kink`, `imprecise` or `wrong`.
-    public var verdict: String
+    public var verdict: EntryVerdict
 
     public init(step: Int?, parameter: String, index: String, analytic: Double, numeric: Double,
-                absoluteError: Double, relativeError: Double, verdict: String) {
+                absoluteError: Double, relativeError: Double, verdict: EntryVerdict) {
         self.step = step
         self.parameter = parameter
         self.index = index
@@ -212,6 +209,6 @@ public struct GradcheckRow: CSVRecord, Equatable, Sendable {
     public static let columns = ["step", "parameter", "index", "analytic", "numeric", "abs_error", "rel_error", "verdict"]
     public var fields: [String] {
         [step.map(String.init) ?? "", CSVField.text(parameter), CSVField.text(index), CSVField.number(analytic),
-         CSVField.number(numeric), CSVField.number(absoluteError), CSVField.number(relativeError), verdict]
+         CSVField.number(numeric), CSVField.number(absoluteError), CSVField.number(relativeError), verdict.rawValue]
     }
 }

@@ -62,8 +62,8 @@ public struct RunAssessment: Sendable, Equatable {
     }
 
     /// The kinds of the findings, each once, in the order first found.
-    public var findingKinds: [String] {
-        var seen = Set<String>()
+    public var findingKinds: [FindingKind] {
+        var seen = Set<FindingKind>()
         return findings.map(\.kind).filter { seen.insert($0).inserted }
     }
 
@@ -71,27 +71,27 @@ public struct RunAssessment: Sendable, Equatable {
     static func diagnosis(findings: [FindingRow], depthRatio: Double?) -> String {
         var parts: [String] = []
         let ratio = depthRatio.map { String(format: "%.2g", $0) }
-        func first(_ kind: String) -> FindingRow? { findings.first { $0.kind == kind } }
-        if let f = first("nonfinite") {
+        func first(_ kind: FindingKind) -> FindingRow? { findings.first { $0.kind == kind } }
+        if let f = first(.nonfinite) {
             parts.append("diverged at step \(f.step)" + (f.layer.isEmpty ? "" : ", first non-finite value in layer \(f.layer)"))
         }
-        if let f = first("exploding") { parts.append("exploding from step \(f.step)") }
-        if let f = first("vanishing") {
+        if let f = first(.exploding) { parts.append("exploding from step \(f.step)") }
+        if let f = first(.vanishing) {
             parts.append("vanishing from step \(f.step)" + (ratio.map { "; first layer's gradient \($0) of the last's" } ?? ""))
         }
-        for (kind, words) in [("dead", "dead ReLUs"), ("saturated", "saturated units")] {
+        for (kind, words) in [(FindingKind.dead, "dead ReLUs"), (.saturated, "saturated units")] {
             var seen = Set<String>()
             let layers = findings.filter { $0.kind == kind }.map(\.layer).filter { seen.insert($0).inserted }
             if !layers.isEmpty {
                 parts.append("\(words) in layer\(layers.count > 1 ? "s" : "") " + layers.joined(separator: ", "))
             }
         }
-        if first("stagnation") != nil { parts.append("the loss stalls") }
-        if let f = first("update_ratio") {
+        if first(.stagnation) != nil { parts.append("the loss stalls") }
+        if let f = first(.updateRatio) {
             parts.append("update ratio \(f.value < f.threshold ? "below" : "above") \(String(format: "%.0e", f.threshold))"
                          + (f.layer.isEmpty ? "" : " (layer \(f.layer))"))
         }
-        if let f = first("gradcheck") {
+        if let f = first(.gradcheck) {
             parts.append("a gradient check failed at step \(f.step) (layer \(f.layer))")
         }
         if parts.isEmpty {

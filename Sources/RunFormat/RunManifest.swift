@@ -174,6 +174,9 @@ public struct RunManifest: Codable, Equatable, Sendable {
             return manifest
         } catch let error as RunFolderError {
             throw error
+        } catch let error as VocabularyError {
+            throw RunFolderError.malformed(path: path, line: nil, reason: "the field '\(field(error.codingPath))' "
+                                           + VocabularyError.reason(value: error.value, allowed: error.allowed))
         } catch DecodingError.keyNotFound(let key, let context) {
             let place = field(context.codingPath + [key])
             throw RunFolderError.malformed(path: path, line: nil, reason: "the field '\(place)' is missing")

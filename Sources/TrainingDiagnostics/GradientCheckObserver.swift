@@ -86,11 +86,11 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
         if let first = wrong.first(where: { $0.index != "direction" }) ?? wrong.first, !reportedWrong {
             reportedWrong = true
             finding(FindingRow(
-                step: details.step, layer: owner(of: first.tensor, in: details), kind: "gradcheck", severity: "error",
+                step: details.step, layer: owner(of: first.tensor, in: details), kind: .gradcheck, severity: .error,
                 value: first.judgement.relativeError, threshold: checker.tolerance.relative,
                 message: "the gradient check at step \(details.step) found \(first.tensor)[\(first.index)] wrong: analytic "
                     + "\(first.judgement.analytic), numeric \(first.judgement.numeric); the backward pass of this layer "
-                    + "disagrees with its forward pass. Run `gradlab check` on the model to see every bad entry."))
+                    + "disagrees with its forward pass. " + sentence(FindingKind.gradcheck.remedy)))
         }
     }
 }
@@ -101,7 +101,7 @@ extension TensorCheck {
         entries.map { e in
             GradcheckRow(step: step, parameter: name, index: e.index, analytic: e.judgement.analytic,
                          numeric: e.judgement.numeric, absoluteError: e.judgement.absoluteError,
-                         relativeError: e.judgement.relativeError, verdict: e.judgement.verdict.rawValue)
+                         relativeError: e.judgement.relativeError, verdict: e.judgement.verdict)
         }
     }
 }

@@ -239,11 +239,11 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
         }
         if nonFiniteOrigin == nil && !(record.loss.isFinite && record.gradientNorm.isFinite) && details == nil {
             newFindings.append(FindingRow(
-                step: record.step, layer: "", kind: "nonfinite", severity: "error",
+                step: record.step, layer: "", kind: .nonfinite, severity: .error,
                 value: record.loss.isFinite ? record.gradientNorm : record.loss, threshold: 0,
                 message: "the \(record.loss.isFinite ? "gradient norm" : "loss") became non-finite at step "
                     + "\(record.step), a step that was not recorded layer by layer; record every step "
-                    + "(--record-every 1) to trace the layer. Remedy: " + Detectors.remedies["exploding"]!))
+                    + "(--record-every 1) to trace the layer. Remedy: " + FindingKind.nonfinite.remedy))
             nonFiniteOrigin = NonFiniteOrigin(layer: "", kind: "", pass: .forward, tensor: "", nonfinite: 0, count: 0)
         }
         newFindings += detectors.observe(step: record.step, loss: record.loss, gradientNorm: record.gradientNorm)
@@ -319,10 +319,10 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     private func traceNonFinite(_ origin: NonFiniteOrigin, step: Int) {
         nonFiniteOrigin = origin
         let finding = FindingRow(
-            step: step, layer: origin.layer, kind: "nonfinite", severity: "error",
+            step: step, layer: origin.layer, kind: .nonfinite, severity: .error,
             value: Double(origin.nonfinite), threshold: 0,
             message: "first non-finite value at step \(step): \(origin.description). Remedy: "
-                + Detectors.remedies["exploding"]!)
+                + FindingKind.nonfinite.remedy)
         // Written before anything else of this step, and flushed at once.
         findings.append(finding)
         manifest.findings.append(finding)

@@ -12,9 +12,7 @@ struct Check: ParsableCommand {
             The model and data come from the same flags (or config file) as `train`; the weights are the \
             seeded initial ones, or a checkpoint given with --weights (e.g. RUN/model.safetensors). The \
             check runs in Double on the first --batch training examples, in training mode with dropout \
-            masks frozen. Verdicts: ok; kink (a ReLU-like kink between θ−h and θ+h, analytic value inside \
-            the one-sided slopes: not a bug); imprecise (outside the tolerance but within the finite \
-            difference's own predicted error: not evidence of a bug); wrong. Exit status 0 when nothing is \
+            masks frozen. Verdicts: \(verdictHelp). Exit status 0 when nothing is \
             wrong, 1 when something is, 2 for a usage or input error.
             """ + "\n\n" + SettingArguments.help(groups)
     )
@@ -105,3 +103,8 @@ struct Check: ParsableCommand {
         if report.hasWrong { throw ExitCode(1) }
     }
 }
+
+/// The verdicts as `--help` lists them; the two that fail the tolerance without pointing at a bug say why.
+private let verdictHelp = EntryVerdict.allCases.map {
+    $0 == .kink || $0 == .imprecise ? "\($0.rawValue) (\($0.meaning))" : $0.rawValue
+}.joined(separator: "; ")

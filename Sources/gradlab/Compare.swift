@@ -147,7 +147,7 @@ struct Compare: ParsableCommand {
                     case .failed: line = "\(outcome.configuration.name): failed: \(outcome.error ?? "")"
                     case .ran:
                         let m = outcome.manifest
-                        let kinds = Array(Set(m?.findings.map(\.kind) ?? [])).sorted()
+                        let kinds = Array(Set(m?.findings.map(\.kind) ?? [])).sorted().map(\.rawValue)
                         line = "\(outcome.configuration.name): \(status) after \(m?.stepsCompleted ?? 0) steps, loss "
                             + (m?.finalLoss.map { String(format: "%.4g", $0) } ?? "-")
                             + (kinds.isEmpty ? ", no findings" : ", findings: " + kinds.joined(separator: ", "))

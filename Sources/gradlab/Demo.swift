@@ -92,11 +92,11 @@ struct Demo: ParsableCommand {
             SweepSummary(scenario.runs.compactMap { assessments[$0.name] })
         }
         var expectations: [(String, Bool)] = []
-        func has(_ name: String, _ kinds: Set<String>) -> Bool { !(assessments[name]?.findingKinds ?? []).filter(kinds.contains).isEmpty }
-        expectations.append(("(a) sigmoid/classic is flagged vanishing", has("a-sigmoid-classic", ["vanishing"])))
-        expectations.append(("(a) ReLU/He is not flagged vanishing", !has("a-relu-he", ["vanishing"])))
-        expectations.append(("(b) without clipping: exploding or non-finite", has("b-lr2-no-clipping", ["exploding", "nonfinite"])))
-        expectations.append(("(b) with clipping: neither", !has("b-lr2-clip-norm-1", ["exploding", "nonfinite"])))
+        func has(_ name: String, _ kinds: Set<FindingKind>) -> Bool { !(assessments[name]?.findingKinds ?? []).filter(kinds.contains).isEmpty }
+        expectations.append(("(a) sigmoid/classic is flagged vanishing", has("a-sigmoid-classic", [.vanishing])))
+        expectations.append(("(a) ReLU/He is not flagged vanishing", !has("a-relu-he", [.vanishing])))
+        expectations.append(("(b) without clipping: exploding or non-finite", has("b-lr2-no-clipping", [.exploding, .nonfinite])))
+        expectations.append(("(b) with clipping: neither", !has("b-lr2-clip-norm-1", [.exploding, .nonfinite])))
 
         let check = try GradientCheckJob(
             experiment: Experiment(DemoScenarios.checked(seed: seed)), batch: 8,

@@ -68,7 +68,7 @@ struct Train: ParsableCommand {
                 progress?.update(record.step, detail: String(format: "loss %.4g", record.loss))
             },
             finding: { finding in
-                progress?.message("finding at step \(finding.step): \(finding.kind) — \(finding.message)")
+                progress?.message("finding at step \(finding.step): \(finding.kind.rawValue) — \(finding.message)")
             })
         let outcome: TrainingJob.Outcome
         do {

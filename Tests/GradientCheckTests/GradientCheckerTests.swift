@@ -1,4 +1,5 @@
 import Backprop
+import RunFormat
 import XCTest
 @testable import GradientCheck
 

@@ -1,4 +1,5 @@
 import Foundation
+import RunFormat
 import XCTest
 
 /// Issue 13, item 9: bad input to every subcommand, through the built binary.
@@ -379,6 +380,15 @@ final class BadInputTests: XCTestCase {
              ["@/run/steps.csv"], []),
             ("gradients.csv with the wrong columns",
              damaged { $0["run/gradients.csv"] = .text("step,something\n1,2\n") }, ["@/run/gradients.csv"], []),
+            ("findings.csv with a kind GradLab does not know",
+             damaged { $0["run/findings.csv"] = .text("step,layer,kind,severity,value,threshold,message\n"
+                                                     + "2,0,spike,warning,1,1,m\n") },
+             ["@/run/findings.csv:2", "'spike'", "allowed: " + FindingKind.allCases.map(\.rawValue).joined(separator: ", ")],
+             []),
+            ("gradcheck.csv with a verdict GradLab does not know",
+             damaged { $0["run/gradcheck.csv"] = .text("step,parameter,index,analytic,numeric,abs_error,rel_error,verdict\n"
+                                                      + "1,0.weight,0;0,1,1,0,0,maybe\n") },
+             ["@/run/gradcheck.csv:2", "'maybe'", "allowed: " + EntryVerdict.allCases.map(\.rawValue).joined(separator: ", ")], []),
         ]
     }
 

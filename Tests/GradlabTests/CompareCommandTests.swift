@@ -31,8 +31,8 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(Set(rows.map { $0[0] }), ["sigmoid-classic", "sigmoid-he-normal", "relu-classic", "relu-he-normal"])
         XCTAssertTrue(rows.allSatisfy { $0[1] == "completed" && $0[2] == "40" }, "\(rows)")
         let sigmoid = rows.first { $0[0] == "sigmoid-classic" }!
-        XCTAssertTrue(sigmoid[5].contains("vanishing"), "\(sigmoid)")
-        XCTAssertFalse(rows.first { $0[0] == "relu-he-normal" }![5].contains("vanishing"))
+        XCTAssertTrue(sigmoid[5].contains(FindingKind.vanishing.rawValue), "\(sigmoid)")
+        XCTAssertFalse(rows.first { $0[0] == "relu-he-normal" }![5].contains(FindingKind.vanishing.rawValue))
         XCTAssertTrue(result.output.contains("activation=sigmoid + init=classic: vanishing from step"), result.output)
         XCTAssertTrue(result.errors.contains("sigmoid-classic: completed after 40 steps"), "one line per finished run")
         try assertReport(in: out, ranks: rows.map { $0[0] })

@@ -10,16 +10,16 @@ final class DemoCommandTests: XCTestCase {
         // A shorter budget keeps the debug-build test quick; the verdicts must hold all the same.
         let result = try CommandRunner.run(["demo", "--out", folder.path, "--scale", "0.5", "--no-run-reports"])
         XCTAssertEqual(result.status, 0, result.errors)
-        func findings(_ run: String) throws -> Set<String> {
+        func findings(_ run: String) throws -> Set<FindingKind> {
             Set(try RunManifest.read(from: folder.appendingPathComponent("runs").appendingPathComponent(run)).findings.map(\.kind))
         }
-        XCTAssertTrue(try findings("a-sigmoid-classic").contains("vanishing"))
-        XCTAssertFalse(try findings("a-relu-he").contains("vanishing"))
-        XCTAssertFalse(try findings("b-lr2-no-clipping").isDisjoint(with: ["exploding", "nonfinite"]))
-        XCTAssertTrue(try findings("b-lr2-clip-norm-1").isDisjoint(with: ["exploding", "nonfinite"]))
+        XCTAssertTrue(try findings("a-sigmoid-classic").contains(.vanishing))
+        XCTAssertFalse(try findings("a-relu-he").contains(.vanishing))
+        XCTAssertFalse(try findings("b-lr2-no-clipping").isDisjoint(with: [.exploding, .nonfinite]))
+        XCTAssertTrue(try findings("b-lr2-clip-norm-1").isDisjoint(with: [.exploding, .nonfinite]))
         XCTAssertFalse(result.output.contains("✗"), result.output)
         let gradcheck = try CSVTable(url: folder.appendingPathComponent("gradcheck/gradcheck.csv"))
-        XCTAssertFalse(try gradcheck.texts("verdict").contains("wrong"))
+        XCTAssertFalse(try gradcheck.texts("verdict").contains(EntryVerdict.wrong.rawValue))
         let index = try String(contentsOf: folder.appendingPathComponent("index.html"), encoding: .utf8)
         for scenario in ["a", "b", "c"] {
             XCTAssertTrue(index.contains("href=\"report/\(scenario)/index.html\""), scenario)

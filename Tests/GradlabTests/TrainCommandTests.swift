@@ -13,9 +13,9 @@ final class TrainCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    private func findings(_ run: URL) throws -> [(kind: String, layer: String)] {
+    private func findings(_ run: URL) throws -> [(kind: FindingKind, layer: String)] {
         let table = try CSVTable(url: run.appendingPathComponent("findings.csv"))
-        return zip(try table.texts("kind"), try table.texts("layer")).map { ($0, $1) }
+        return try table.findings().map { ($0.kind, $0.layer) }
     }
 
     private let deep = ["--mlp", "2,32x10,3", "--dataset", "spirals", "--examples", "200", "--optimizer", "sgd",
@@ -27,8 +27,8 @@ final class TrainCommandTests: XCTestCase {
                                                           "--out", sigmoid.path])
         XCTAssertEqual(a.status, 0, a.errors)
         let sigmoidFindings = try findings(sigmoid)
-        XCTAssertTrue(sigmoidFindings.contains { $0.kind == "vanishing" && $0.layer == "0" }, "\(sigmoidFindings)")
-        XCTAssertTrue(a.output.contains("vanishing"), "the summary lists the findings: \(a.output)")
+        XCTAssertTrue(sigmoidFindings.contains { $0.kind == .vanishing && $0.layer == "0" }, "\(sigmoidFindings)")
+        XCTAssertTrue(a.output.contains(FindingKind.vanishing.rawValue), "the summary lists the findings: \(a.output)")
         let inspected = try CommandRunner.run(["inspect", sigmoid.path])
         XCTAssertTrue(inspected.output.contains("  assessment vanishing from step"), inspected.output)
         XCTAssertTrue(a.output.contains("  assessment vanishing from step"), "train ends with the same assessment")
@@ -38,7 +38,7 @@ final class TrainCommandTests: XCTestCase {
                                                           "--out", relu.path])
         XCTAssertEqual(b.status, 0, b.errors)
         let reluFindings = try findings(relu)
-        XCTAssertFalse(reluFindings.contains { $0.kind == "vanishing" }, "\(reluFindings)")
+        XCTAssertFalse(reluFindings.contains { $0.kind == .vanishing }, "\(reluFindings)")
         let manifest = try RunManifest.read(from: relu)
         XCTAssertEqual(manifest.status, .completed)
         XCTAssertEqual(manifest.stepsCompleted, 40)
@@ -56,8 +56,8 @@ final class TrainCommandTests: XCTestCase {
         let manifest = try RunManifest.read(from: run)
         XCTAssertEqual(manifest.status, .diverged)
         let kinds = try findings(run).map(\.kind)
-        XCTAssertTrue(kinds.contains("exploding"), "\(kinds)")
-        let nonfinite = try XCTUnwrap(manifest.findings.first { $0.kind == "nonfinite" })
+        XCTAssertTrue(kinds.contains(.exploding), "\(kinds)")
+        let nonfinite = try XCTUnwrap(manifest.findings.first { $0.kind == .nonfinite })
         // The layer named must be the first whose output holds a non-finite value at that step: the
         // activations recorded at the step before show every earlier layer finite and growing.
         XCTAssertFalse(nonfinite.layer.isEmpty, nonfinite.message)

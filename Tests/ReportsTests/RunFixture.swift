@@ -10,7 +10,7 @@ struct RunFixture {
     var pid: Int32? = nil
     var layerName = "2"
     var findingMessage = "gradients vanish towards the input"
-    var findingKind = "vanishing"
+    var findingKind: FindingKind = .vanishing
     /// The layers with rows in activations.csv, in file order.
     var activationLayers = ["1"]
     var steps = 8
@@ -44,7 +44,7 @@ struct RunFixture {
     }
 
     var finding: FindingRow {
-        FindingRow(step: 3, layer: layerName, kind: findingKind, severity: "warning", value: 1e-4, threshold: 1e-3,
+        FindingRow(step: 3, layer: layerName, kind: findingKind, severity: .warning, value: 1e-4, threshold: 1e-3,
                    message: findingMessage)
     }
 
@@ -94,7 +94,7 @@ struct RunFixture {
                     let error = pow(10, -Double(9 - k - step / 4))
                     checks.append(GradcheckRow(step: step, parameter: parameter.name, index: "0;\(k)", analytic: 1,
                                                numeric: 1 + error, absoluteError: error, relativeError: error,
-                                               verdict: error < 1e-4 ? "ok" : "imprecise"))
+                                               verdict: error < 1e-4 ? .ok : .imprecise))
                 }
             }
         }

@@ -17,7 +17,7 @@ final class RunFolderTests: XCTestCase {
     func testWriterQueuesUntilFlushAndTheReaderSeesFlushedRows() throws {
         let url = folder.appendingPathComponent("findings.csv")
         let writer = try CSVTableWriter<FindingRow>(url: url)
-        let row = FindingRow(step: 3, layer: "2", kind: "vanishing", severity: "warning", value: 1e-7,
+        let row = FindingRow(step: 3, layer: "2", kind: .vanishing, severity: .warning, value: 1e-7,
                              threshold: 1e-4, message: "said \"tiny\", then\nstopped")
         writer.append(row)
         XCTAssertEqual(try CSVTable(url: url).rows.count, 0, "nothing reaches the file before flush()")
@@ -82,7 +82,7 @@ final class RunFolderTests: XCTestCase {
     func testManifestRoundTripsAndLeavesNoTemporaryFile() throws {
         var written = manifest(status: .completed, pid: nil)
         written.finalLoss = .nan
-        written.findings = [FindingRow(step: 1, layer: "0", kind: "dead", severity: "warning", value: 0.5,
+        written.findings = [FindingRow(step: 1, layer: "0", kind: .dead, severity: .warning, value: 0.5,
                                        threshold: 0.4, message: "m")]
         try written.write(to: folder)
         let read = try RunManifest.read(from: folder)

@@ -60,15 +60,15 @@ final class GradientCheckObserverTests: XCTestCase {
         let steps = try table.numbers("step").map { Int($0!) }
         XCTAssertEqual(Set(steps), [3, 10, 20])
         XCTAssertEqual(steps.filter { $0 == 10 }.count, 4, "one direction per parameter tensor")
-        XCTAssertTrue(try table.texts("verdict").allSatisfy { $0 == "ok" })
+        XCTAssertTrue(try table.texts("verdict").allSatisfy { $0 == EntryVerdict.ok.rawValue })
     }
 
     func testABrokenBackwardBecomesAFinding() throws {
         let (findings, table) = try run(twinIsBroken: true)
-        XCTAssertEqual(findings.map(\.kind), ["gradcheck"], "reported once")
+        XCTAssertEqual(findings.map(\.kind), [.gradcheck], "reported once")
         XCTAssertEqual(findings.first?.step, 3)
         XCTAssertEqual(findings.first?.layer, "0")
-        let wrong = zip(try table.texts("parameter"), try table.texts("verdict")).filter { $0.1 == "wrong" }.map(\.0)
+        let wrong = zip(try table.texts("parameter"), try table.texts("verdict")).filter { $0.1 == EntryVerdict.wrong.rawValue }.map(\.0)
         XCTAssertTrue(wrong.allSatisfy { $0 == "0.weight" } && !wrong.isEmpty, "\(wrong)")
     }
 }

@@ -180,7 +180,7 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(origin.kind, "Poison", file: file, line: line)
         XCTAssertEqual(origin.pass, place == .forward ? .forward : .backward, file: file, line: line)
         let findings = try CSVTable(url: folder.appendingPathComponent("findings.csv"))
-        XCTAssertEqual(try findings.texts("kind").first, "nonfinite", "written before anything else", file: file, line: line)
+        XCTAssertEqual(try findings.texts("kind").first, FindingKind.nonfinite.rawValue, "written before anything else", file: file, line: line)
         XCTAssertEqual(try findings.numbers("step").first, 3, file: file, line: line)
         XCTAssertEqual(try findings.texts("layer").first, "3", file: file, line: line)
         let manifest = try RunManifest.read(from: folder)
@@ -209,7 +209,7 @@ final class RecorderTests: XCTestCase {
         XCTAssertEqual(trainer.run().status, .completed)
         XCTAssertEqual(recorder.nonFiniteOrigin?.layer, "3")
         XCTAssertEqual(recorder.nonFiniteOrigin?.pass, .backward)
-        XCTAssertEqual(try RunManifest.read(from: folder).findings.first?.kind, "nonfinite")
+        XCTAssertEqual(try RunManifest.read(from: folder).findings.first?.kind, .nonfinite)
     }
 
     func testAFolderWithARunIsNotOverwritten() throws {

@@ -72,7 +72,7 @@ final class StatisticsTests: XCTestCase {
         XCTAssertTrue(detectors.observe(step(4, firstNorm: 1e-5)).isEmpty)
         XCTAssertTrue(detectors.observe(step(5, firstNorm: 1e-5)).isEmpty)
         let found = detectors.observe(step(6, firstNorm: 1e-5))
-        XCTAssertEqual(found.map(\.kind), ["vanishing"])
+        XCTAssertEqual(found.map(\.kind), [.vanishing])
         XCTAssertEqual(found.first?.step, 4, "since the streak began")
         XCTAssertEqual(found.first?.layer, "0")
         XCTAssertTrue(detectors.observe(step(7, firstNorm: 1e-5)).isEmpty, "reported once")
@@ -83,9 +83,9 @@ final class StatisticsTests: XCTestCase {
         XCTAssertTrue(detectors.observe(step: 1, loss: 1, gradientNorm: 1).isEmpty)
         XCTAssertTrue(detectors.observe(step: 2, loss: 1, gradientNorm: 50).isEmpty)
         let grown = detectors.observe(step: 3, loss: 1, gradientNorm: 150)
-        XCTAssertEqual(grown.map(\.kind), ["exploding"])
+        XCTAssertEqual(grown.map(\.kind), [.exploding])
         XCTAssertEqual(grown.first?.step, 1)
         var other = Detectors()
-        XCTAssertEqual(other.observe(step: 1, loss: 1, gradientNorm: 2e4).map(\.kind), ["exploding"])
+        XCTAssertEqual(other.observe(step: 1, loss: 1, gradientNorm: 2e4).map(\.kind), [.exploding])
     }
 }

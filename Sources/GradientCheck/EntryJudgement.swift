@@ -1,20 +1,4 @@
-/// What a checked gradient entry (or direction) is judged to be.
-///
-/// - `ok`: analytic and numeric agree within the tolerance.
-/// - `kink`: the function is not differentiable there (a ReLU, max or clamp changed regime between θ−h and
-///   θ+h: the two one-sided differences disagree beyond the noise), and the analytic value lies between
-///   them, in the subgradient interval. Not a bug. Caveat: when one coordinate sits on several kinks that
-///   it crosses in opposite directions (a weight whose input column has both signs, over a batch of
-///   examples all exactly at a ReLU's zero), the subgradient set is wider than the one-sided slopes span,
-///   and a correct analytic value can fall outside them; such exact multi-kink points are rare in practice
-///   (they need pre-activations exactly 0), and moving the weights or the batch slightly clears them.
-/// - `imprecise`: the discrepancy exceeds the tolerance but lies within the error the finite difference
-///   itself is predicted to make (round-off ε·|f|/h plus truncation, estimated from the differences).
-///   Not evidence of a bug; a larger or smaller step, or Double, settles it.
-/// - `wrong`: everything else: the backward pass disagrees with the function.
-public enum EntryVerdict: String, Sendable, CaseIterable, Codable {
-    case ok, kink, imprecise, wrong
-}
+import RunFormat
 
 /// The comparison rules and the finite-difference step.
 ///

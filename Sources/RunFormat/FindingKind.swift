@@ -1,0 +1,120 @@
+/// What a finding is about: the `kind` column of findings.csv and of run.json's findings.
+///
+/// Each kind carries what a reader needs to act on it: a title for people, the usual remedy (the text a
+/// detector's message ends with, after "Remedy: "), and the report figure that shows it. The raw values
+/// are the run format's text and never change; a run folder with any other kind is rejected on reading
+/// (`CSVTable.findings()`, `RunManifest.decode`), naming the file, the line and the allowed values.
+public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, CustomStringConvertible {
+    case vanishing
+    case exploding
+    case nonfinite
+    case dead
+    case saturated
+    case updateRatio = "update_ratio"
+    case stagnation
+    case gradcheck
+
+    /// The kind in plain words, as a report's findings list shows it.
+    public var title: String {
+        switch self {
+        case .vanishing: "Vanishing gradients"
+        case .exploding: "Exploding gradients"
+        case .nonfinite: "Non-finite values (NaN or infinity)"
+        case .dead: "Dead units"
+        case .saturated: "Saturated units"
+        case .updateRatio: "Update ratio out of the healthy range"
+        case .stagnation: "The loss stagnates"
+        case .gradcheck: "Gradient check failed"
+        }
+    }
+
+    /// The usual remedies, lower case, as a finding's message ends. A non-finite value is a gradient that
+    /// exploded all the way, so it shares that remedy. An update-ratio finding's remedy depends on the side
+    /// of the band it left (`updateRatioRemedy(tooLarge:)`); this is both sides in one sentence.
+    public var remedy: String {
+        switch self {
+        case .vanishing:
+            "use a ReLU-family activation with He initialisation (--activation relu --init he-normal), "
+                + "add normalisation (--norm layer|batch) or residual connections (--residual)"
+        case .exploding, .nonfinite:
+            "clip the gradient norm (--clip-norm 1), lower the learning rate, use a smaller initialisation "
+                + "(--init xavier-uniform or he-normal) or add normalisation (--norm layer)"
+        case .dead: "lower the learning rate, use leaky-relu or gelu, or He initialisation with a small positive bias"
+        case .saturated:
+            "use Xavier/Glorot initialisation for tanh and sigmoid, add normalisation (--norm layer), "
+                + "or a ReLU-family activation"
+        case .updateRatio:
+            "when updates are large, " + Self.updateRatioRemedy(tooLarge: true) + "; when they are small, "
+                + Self.updateRatioRemedy(tooLarge: false)
+        case .stagnation: "check the learning rate and the other findings; try Adam, normalisation or another init"
+        case .gradcheck: "run `gradlab check` on the model to see every bad entry"
+        }
+    }
+
+    /// The remedy for updates too large (`true`) or too small against the weights.
+    public static func updateRatioRemedy(tooLarge: Bool) -> String {
+        tooLarge ? "lower the learning rate (about 1e-3 of the weights per step is healthy)"
+            : "raise the learning rate, or check for vanishing gradients"
+    }
+
+    /// The name of the report figure that shows this kind, where the report lists the finding (the `loss`
+    /// figure when the run has no such figure: a run without gradients.csv draws no per-layer figures).
+    public var figure: String {
+        switch self {
+        case .vanishing: "layer-grad-norm"
+        case .exploding: "grad-norm"
+        case .dead, .saturated: "activity"
+        case .updateRatio: "update-ratio"
+        case .gradcheck: "gradcheck"
+        case .nonfinite, .stagnation: "loss"
+        }
+    }
+
+    /// The run format's text, also in interpolations (`"\(kind)"` reads `update_ratio`).
+    public var description: String { rawValue }
+
+    /// Ordered by raw value, so lists of kinds read alphabetically as the run format spells them.
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    public init(from decoder: Decoder) throws {
+        self = try VocabularyError.decode(Self.self, from: decoder)
+    }
+}
+
+/// How serious a finding is: the `severity` column of findings.csv.
+public enum FindingSeverity: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
+    /// Training goes on but something is unhealthy.
+    case warning
+    /// Something is broken: a non-finite value, a wrong gradient.
+    case error
+
+    /// The run format's text.
+    public var description: String { rawValue }
+
+    public init(from decoder: Decoder) throws {
+        self = try VocabularyError.decode(Self.self, from: decoder)
+    }
+}
+
+/// A value outside one of the run format's vocabularies (finding kind, severity, verdict), met while
+/// decoding run.json; `RunManifest.decode` turns it into a `RunFolderError` naming the field.
+struct VocabularyError: Error {
+    var codingPath: [CodingKey]
+    var value: String
+    var allowed: [String]
+
+    /// Decodes a string and maps it onto `T`, or throws naming the value and the allowed ones.
+    static func decode<T: RawRepresentable & CaseIterable>(_: T.Type, from decoder: Decoder) throws -> T
+    where T.RawValue == String {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = T(rawValue: text) else {
+            throw VocabularyError(codingPath: decoder.codingPath, value: text, allowed: T.allCases.map(\.rawValue))
+        }
+        return value
+    }
+
+    /// `is 'x'; allowed: a, b, c`: the words shared by run.json and CSV errors.
+    static func reason(value: String, allowed: [String]) -> String {
+        "is '\(CSVTable.clipped(value, limit: 50))'; allowed: \(allowed.joined(separator: ", "))"
+    }
+}

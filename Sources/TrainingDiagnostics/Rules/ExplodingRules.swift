@@ -1,0 +1,81 @@
+import RunFormat
+
+/// Gradients explode towards the input: a weight tensor's gradient norm stays far above the output
+/// layer's.
+///
+/// ```
+/// ‖∇W_l‖ / ‖∇W_out‖ > explodingDepthRatio      on `sustain` consecutive recorded steps
+/// ```
+/// Thresholds: `explodingDepthRatio` (1e3, the mirror of `vanishingRatio`; Pascanu, Mikolov & Bengio 2013)
+/// and `sustain`. Steps whose output gradient norm is zero or not finite are skipped. The three exploding
+/// rules share one finding per run: the first to fire reports it.
+struct ExplodingDepthRule: FindingRule {
+    static let kind = FindingKind.exploding
+    private var streaks = Streaks()
+
+    mutating func evaluate(gradients recorded: RecordedStep, _ t: DetectorThresholds,
+                           _ ledger: inout FindingLedger) -> [FindingRow] {
+        guard let output = recorded.weights.last, output.norm > 0, output.norm.isFinite else { return [] }
+        var findings: [FindingRow] = []
+        for weight in recorded.weights.dropLast() {
+            let ratio = weight.norm / output.norm
+            let (holds, since) = streaks.update(weight.parameter, ratio > t.explodingDepthRatio, step: recorded.step,
+                                                sustain: t.sustain)
+            if holds, let found = ledger.once(Self.kind, {
+                finding(step: since, layer: weight.layer, value: ratio, threshold: t.explodingDepthRatio,
+                        message: "gradients explode towards the input: \(weight.parameter)'s gradient norm is "
+                            + "\(short(ratio)) times the output layer's since step \(since).")
+            }) { findings.append(found) }
+        }
+        return findings
+    }
+}
+
+/// The global gradient norm is too large, whatever its history.
+///
+/// ```
+/// ‖∇θ‖ > explodingBound
+/// ```
+/// Threshold: `explodingBound` (1e4: far above the norms of healthy training, which clipping keeps near
+/// 1). Non-finite norms are the non-finite trace's (`RunRecorder`), not this rule's.
+struct ExplodingBoundRule: FindingRule {
+    static let kind = FindingKind.exploding
+
+    func evaluate(step s: StepValues, _ t: DetectorThresholds, _ ledger: inout FindingLedger) -> [FindingRow] {
+        guard s.gradientNorm.isFinite, s.gradientNorm > t.explodingBound else { return [] }
+        let found = ledger.once(Self.kind) {
+            finding(step: s.step, layer: "", value: s.gradientNorm, threshold: t.explodingBound,
+                    message: "the global gradient norm reached \(short(s.gradientNorm)) at step \(s.step), above "
+                        + "\(short(t.explodingBound)).")
+        }
+        return found.map { [$0] } ?? []
+    }
+}
+
+/// The global gradient norm jumps by orders of magnitude within a few steps.
+///
+/// ```
+/// ‖∇θ‖_t / min{‖∇θ‖_s > 0 : s among the last growthWindow finite norms} ≥ explodingGrowth
+/// ```
+/// Thresholds: `explodingGrowth` (1e2) over `growthWindow` (20) steps: Pascanu et al. (2013, section 3)
+/// show the norm jumping by orders of magnitude at once. The finding's step is the window's minimum.
+struct ExplodingGrowthRule: FindingRule {
+    static let kind = FindingKind.exploding
+    private var recentNorms: [(step: Int, norm: Double)] = []
+
+    mutating func evaluate(step s: StepValues, _ t: DetectorThresholds,
+                           _ ledger: inout FindingLedger) -> [FindingRow] {
+        guard s.gradientNorm.isFinite else { return [] }
+        recentNorms.append((s.step, s.gradientNorm))
+        if recentNorms.count > t.growthWindow { recentNorms.removeFirst() }
+        guard let low = recentNorms.filter({ $0.norm > 0 }).min(by: { $0.norm < $1.norm }),
+              s.gradientNorm / low.norm >= t.explodingGrowth else { return [] }
+        let growth = s.gradientNorm / low.norm
+        let found = ledger.once(Self.kind) {
+            finding(step: low.step, layer: "", value: growth, threshold: t.explodingGrowth,
+                    message: "the global gradient norm grew \(short(growth))-fold from step \(low.step) to step "
+                        + "\(s.step).")
+        }
+        return found.map { [$0] } ?? []
+    }
+}
