@@ -77,7 +77,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS"], exclude: ["Reference"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot", "RunFormat"], exclude: ["Snapshots"]),
-        .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat"]),
+        .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat", "TensorBoard"], exclude: ["TensorBoard"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
         .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop"]),

@@ -26,10 +26,6 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("The folder that receives the event file (created if needed).", valueName: "dir"))
     var tensorboard: String
 
-    func validate() throws {
-        guard !tensorboard.isEmpty else { throw ValidationError("--tensorboard: give a folder for the event file") }
-    }
-
     func run() throws {
         let run = try RunReader().read(URL(fileURLWithPath: runFolder, isDirectory: true))
         try TensorBoardOption.check(tensorboard)
@@ -46,6 +42,7 @@ enum TensorBoardOption {
     /// folder that cannot be written or created, or a run folder (an event file in it would be a foreign
     /// file that stops `train --force` from replacing the run).
     static func check(_ path: String) throws {
+        guard !path.isEmpty else { throw UserError(message: "--tensorboard: give a folder for the event file") }
         try failures {
             try FileAccess.checkFolderCanBePrepared(path)
             if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("run.json")) {
