@@ -43,7 +43,9 @@ final class EventFile {
         }
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            let n = bytes.withUnsafeBytes { buffer in
+                Foundation.write(descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileAccess.error(errno, path: path, writing: true)

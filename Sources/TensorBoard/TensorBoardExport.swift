@@ -16,7 +16,9 @@ import RunFormat
 /// | `findings` | findings.csv (or run.json), at each finding's step, one line per finding | text (markdown) |
 ///
 /// Each step is one event whose wall time is run.json's `created` plus the step's `seconds` (or `created`
-/// alone where steps.csv has no `seconds`). Scalars are 32-bit floats in TensorBoard.
+/// alone where steps.csv has no `seconds`). Scalars are 32-bit floats in TensorBoard. Findings at one step
+/// become one text; a finding that reaches the disk after its step was written (detectors date some
+/// findings back) is appended as an event at its own, earlier step, which TensorBoard accepts.
 ///
 /// The event file is created at the first `append` (so a command that fails before writing leaves
 /// nothing behind); each exporter writes its own file, never touching other files in the folder.
@@ -44,8 +46,8 @@ public final class TensorBoardExport {
     /// Following a live run, pass the last step of steps.csv: the recorder writes a step's row of steps.csv
     /// after its other rows, so every row of the steps up to it is on disk.
     public func append(_ run: RunData, through lastStep: Int? = nil) throws {
-        let limit = lastStep ?? run.lastStep
-        let created = ISO8601DateFormatter().date(from: run.manifest.created)?.timeIntervalSince1970 ?? 0
+        let limit = min(lastStep ?? run.lastStep, run.lastStep)
+        let created = Self.seconds(since1970: run.manifest.created)
         var values: [Int: [SummaryValue]] = [:]
         func isNew(_ step: Int) -> Bool { step > exportedThrough && step <= limit }
         func scalar(_ step: Int, _ tag: String, _ x: Double) {
@@ -86,13 +88,23 @@ public final class TensorBoardExport {
         let records = values.keys.sorted().map { step in
             EventRecord.summary(wallTime: created + (seconds[step] ?? 0), step: step, values: values[step]!)
         }
-        if file == nil {
+        let file = try self.file ?? {
             try FileAccess.prepareFolder(folder)
-            file = try EventFile(folder: folder, wallTime: Date().timeIntervalSince1970)
-        }
-        try file!.append(records)
+            return try EventFile(folder: folder, wallTime: Date().timeIntervalSince1970)
+        }()
+        self.file = file
+        try file.append(records)
         exportedThrough = max(exportedThrough, limit)
         findingsExported = findingsWritten
+    }
+
+    /// run.json's `created` (ISO 8601, with or without fractional seconds) in seconds since 1970; 0 when it
+    /// is not ISO 8601, so that the steps keep their spacing.
+    static func seconds(since1970 created: String) -> Double {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: created) { return date.timeIntervalSince1970 }
+        formatter.formatOptions.insert(.withFractionalSeconds)
+        return formatter.date(from: created)?.timeIntervalSince1970 ?? 0
     }
 
     /// A finding as one markdown line.

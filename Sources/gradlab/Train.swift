@@ -79,7 +79,9 @@ struct Train: ParsableCommand {
             })
         let outcome: TrainingJob.Outcome
         do {
-            outcome = try TensorBoardOption.following(tensorboard, folder: folder, hooks: hooks) { try job.run(hooks: $0) }
+            outcome = try TensorBoardOption.following(tensorboard, folder: folder, hooks: hooks) {
+                try job.run(hooks: $0)
+            }
         } catch let error as RunFolderError {
             throw UserError(message: error.description)
         } catch let error as ExperimentError {

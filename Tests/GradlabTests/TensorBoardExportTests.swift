@@ -100,6 +100,7 @@ final class TensorBoardExportTests: XCTestCase {
         let events = try TensorBoardReader.read(board)
         XCTAssertEqual(events.files.count, files, "event files in \(board.path)", file: file, line: line)
         XCTAssertEqual(events.fileVersions, Array(repeating: "brain.Event:2", count: files), file: file, line: line)
+        XCTAssertEqual(events.drawingProblems, [], "histograms as TensorBoard draws them", file: file, line: line)
 
         // Scalars: 32-bit floats of the folder's values.
         var scalars: [String: [Point<Double>]] = [:]
@@ -199,6 +200,7 @@ struct TensorBoardReader {
 
     var files: [String]
     var fileVersions: [String]
+    var drawingProblems: [String]
     var scalars: [String: [Point<Double>]]
     var histograms: [String: [Point<Histogram>]]
     var texts: [String: [Point<[String]>]]
@@ -235,6 +237,7 @@ struct TensorBoardReader {
         return TensorBoardReader(
             files: try XCTUnwrap(json["files"] as? [String]),
             fileVersions: try XCTUnwrap(json["file_versions"] as? [String]),
+            drawingProblems: try XCTUnwrap(json["drawing_problems"] as? [String]),
             scalars: try points("scalars") { try number($0) },
             histograms: try points("histograms") { value in
                 let h = try XCTUnwrap(value as? [String: Any])

@@ -5,14 +5,16 @@
 Every record is first read strictly with tensorboard's own TFRecord reader (the one it uses without
 TensorFlow), which checks both masked CRC-32C of every record; a bad record exits with status 1 and says
 which. The values then come from tensorboard's EventAccumulator, the reader behind its scalar, histogram
-and text dashboards, keeping every event. Floats are printed with repr ("nan", "inf") so that the JSON
+and text dashboards, keeping every event; each histogram is also migrated as the dashboards draw it. Floats are printed with repr ("nan", "inf") so that the JSON
 stays standard and every bit reaches the caller.
 """
 import json
 import os
 import sys
 
+from tensorboard import data_compat
 from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.util import tensor_util
 from tensorboard.compat.proto import event_pb2
 from tensorboard.compat.tensorflow_stub import errors, pywrap_tensorflow
 
@@ -28,6 +30,26 @@ def strict_records(path):
         except errors.DataLossError as error:
             sys.exit(f"read_events.py: {path}: record {len(events)}: {error.message}")
         events.append(event_pb2.Event.FromString(reader.record()))
+
+
+def drawing_problems(events):
+    """What is wrong with the histograms as TensorBoard's dashboards draw them: each legacy histogram is
+    migrated (data_compat) to [left, right, count] buckets, which must not run backwards and must count
+    the histogram's entries."""
+    problems = []
+    for event in events:
+        for value in event.summary.value:
+            if value.WhichOneof("value") != "histo":
+                continue
+            buckets = tensor_util.make_ndarray(data_compat.migrate_value(value).tensor)
+            place = f"{value.tag} at step {event.step}"
+            for left, right, _ in buckets:
+                if not left <= right:
+                    problems.append(f"{place}: a bucket from {left} to {right}")
+            drawn = float(buckets[:, 2].sum()) if len(buckets) else 0.0
+            if drawn != value.histo.num:
+                problems.append(f"{place}: drawn counts {drawn} for num {value.histo.num}")
+    return problems
 
 
 def main(folder):
@@ -47,7 +69,7 @@ def main(folder):
         "files": files,
         "records": [len(events) for events in records],
         "file_versions": [events[0].file_version if events else "" for events in records],
-        "first_steps": [[e.step for e in events[1:]] for events in records],
+        "drawing_problems": [problem for events in records for problem in drawing_problems(events)],
         "scalars": {
             tag: [[e.step, repr(e.value)] for e in accumulator.Scalars(tag)] for tag in tags["scalars"]
         },
