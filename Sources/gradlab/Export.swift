@@ -61,12 +61,14 @@ enum TensorBoardOption {
         }
     }
 
-    /// Follows a training run: `during(folder:)` returns hooks that append the run folder's new steps to
-    /// the event file at most once a second, then a final export once training ends.
+    /// Runs `train` with hooks that append the run folder's new steps to the event file at most once a
+    /// second, then exports the rest once training ends, whatever its outcome.
     ///
     /// The run folder is the source, as for `export`: each update reads it through `RunReader` and appends
     /// the steps up to the last one in steps.csv (whose row the recorder writes after the step's other
-    /// rows), so TensorBoard, which re-reads growing event files, shows the run while it trains. An
+    /// rows), so TensorBoard, which re-reads growing event files, shows the run while it trains. Reading
+    /// grows with the run, so an update starts at least five times as long after the previous one as that
+    /// took: the updates take at most a fifth of the training time, however long the run. An
     /// update that fails (the folder half-written, DIR gone) is tried again at the next one and at the end;
     /// the final export must succeed, and its failure is the command's.
     static func following<Outcome>(_ path: String?, folder: URL, hooks: TrainingJob.Hooks,
@@ -76,17 +78,18 @@ enum TensorBoardOption {
         let export = TensorBoardExport(folder: path)
         var hooks = hooks
         let stepDidFinish = hooks.stepDidFinish
-        var lastUpdate = Date.distantPast
+        var nextUpdate = Date.distantPast
         hooks.stepDidFinish = { record in
             stepDidFinish?(record)
-            guard Date().timeIntervalSince(lastUpdate) >= 1 else { return }
-            lastUpdate = Date()
+            let start = Date()
+            guard start >= nextUpdate else { return }
             do {
                 let run = try RunReader().read(folder)
                 try export.append(run, through: run.steps.last?.step ?? 0)
             } catch {
                 // Nothing was marked written: the next update and the final export write these steps.
             }
+            nextUpdate = start.addingTimeInterval(max(1, 5 * Date().timeIntervalSince(start)))
         }
         let outcome = try train(hooks)
         try failures { try export.append(try RunReader().read(folder)) }

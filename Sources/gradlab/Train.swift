@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("check-every"),
             help: "Check gradients (direction mode, Double) after 10 steps and every N steps; 0 turns it off.")
     var checkEvery = 1000
-    @Option(help: ArgumentHelp("Also write a TensorBoard event file into this folder, updated every second.",
+    @Option(help: ArgumentHelp("Also write a TensorBoard event file into this folder, kept up to date while training.",
                                valueName: "dir"))
     var tensorboard: String?
     @Flag(help: "Replace an existing run folder.")

@@ -47,6 +47,31 @@ final class TensorBoardExportTests: XCTestCase {
         try assertBoard(board, holds: data, files: 1)
     }
 
+    /// The event file grows while training goes on, and holds the whole run once Ctrl-C has stopped it.
+    func testTrainUpdatesTheEventFileWhileItRuns() throws {
+        let run = folder.appendingPathComponent("run"), board = folder.appendingPathComponent("tb")
+        let process = try CommandRunner.start(["train", "--quiet", "--mlp", "2,16,3", "--steps", "10000000",
+                                               "--histograms-every", "50", "--out", run.path,
+                                               "--tensorboard", board.path],
+                                              log: folder.appendingPathComponent("train.log"))
+        // More than the version record (about 30 bytes): events of steps, written while the run goes on.
+        func eventBytes() -> Int {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: board.path)) ?? []
+            return names.reduce(0) { total, name in
+                let size = (try? FileManager.default.attributesOfItem(atPath: board.appendingPathComponent(name).path))?[.size]
+                return total + ((size as? NSNumber)?.intValue ?? 0)
+            }
+        }
+        XCTAssertTrue(CommandRunner.wait(seconds: 60) { eventBytes() > 2_000 })
+        XCTAssertTrue(process.isRunning, "the event file must grow before training ends")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let data = try RunReader().read(run)
+        XCTAssertEqual(data.manifest.status, .interrupted)
+        try assertBoard(board, holds: data, files: 1)
+    }
+
     /// What following a live run does: appends in pieces, into one file, give the values of one export.
     func testAppendingInPiecesGivesTheWholeRun() throws {
         let run = folder.appendingPathComponent("run"), board = folder.appendingPathComponent("tb")
