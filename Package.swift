@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat", "TensorBoard"], exclude: ["TensorBoard"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "RunFormat"]),
         .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop"]),
         .testTarget(name: "TrainingDiagnosticsTests",
                     dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat", "GradientCheck"]),
