@@ -10,7 +10,7 @@ APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libop
 DEMO_OUT ?= out/demo
 SWIFT ?= swift
 
-.PHONY: help setup build demo reports test notebooks bench bench-peers fuzz clean test-summary
+.PHONY: help setup build demo reports test tensorboard-venv notebooks bench bench-peers fuzz clean test-summary
 
 help:
 	@echo "make setup   install missing system packages ($(APT_PACKAGES))"
@@ -52,7 +52,7 @@ reports: setup
 # The Swift tests, then the notebooks; the last line counts both: "N passed, M failed".
 TEST_LOG ?= .build/test.log
 NOTEBOOK_LOG ?= .build/notebooks.log
-test: setup
+test: setup tensorboard-venv
 	$(SWIFT) build --build-tests
 	@mkdir -p .build; set -o pipefail; \
 	$(SWIFT) test --skip-build --disable-swift-testing 2>&1 | tee $(TEST_LOG); swift_status=$$?; \
@@ -76,6 +76,15 @@ test-summary:
 	  "notebooks: $$nb_passed passed, $$nb_failed failed"; \
 	echo "$$(( passed + nb_passed )) passed, $$(( failed + crashed + nb_failed )) failed$$( \
 	  [ $$skipped -eq 0 ] || echo ", $$skipped skipped")"
+
+# The tensorboard package that the export tests read event files with (Tests/GradlabTests/TensorBoard),
+# in a virtualenv with pinned packages. `make test` runs it first; the tests run it too when they start,
+# so `swift test` alone works on a fresh clone.
+TENSORBOARD_VENV := .build/tensorboard-venv
+tensorboard-venv:
+	test -x $(TENSORBOARD_VENV)/bin/python || /usr/bin/python3 -m venv $(TENSORBOARD_VENV)
+	$(TENSORBOARD_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  -r Tests/GradlabTests/TensorBoard/requirements.txt
 
 # The notebooks, run top to bottom against the release build, in a virtualenv with pinned packages.
 NOTEBOOK_VENV := .build/notebooks-venv

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TrainingDiagnostics", targets: ["TrainingDiagnostics"]),
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "RunFormat", targets: ["RunFormat"]),
+        .library(name: "TensorBoard", targets: ["TensorBoard"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -46,6 +47,7 @@ let package = Package(
             dependencies: ["Backprop", "GradientCheck", "RunFormat"]
         ),
         .target(name: "Reports", dependencies: ["RunFormat", "CGnuplot"]),
+        .target(name: "TensorBoard", dependencies: ["RunFormat"]),
         .target(
             name: "Experiments",
             dependencies: [
@@ -58,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "gradlab",
             dependencies: [
-                "Experiments", "Backprop", "GradientCheck", "TrainingDiagnostics", "Reports", "RunFormat",
+                "Experiments", "Backprop", "GradientCheck", "TrainingDiagnostics", "Reports", "RunFormat", "TensorBoard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -75,9 +77,10 @@ let package = Package(
         // Tests.
         .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS"], exclude: ["Reference"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot", "RunFormat"], exclude: ["Snapshots"]),
-        .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat", "Experiments"]),
+        .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat", "Experiments", "TensorBoard"], exclude: ["TensorBoard"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),
         .testTarget(name: "RunFormatTests", dependencies: ["RunFormat"]),
+        .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "RunFormat"]),
         .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop", "RunFormat"]),
         .testTarget(name: "TrainingDiagnosticsTests",
                     dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat", "GradientCheck"]),

@@ -69,6 +69,30 @@ public enum FileAccess {
         }
     }
 
+    /// Checks, without creating anything, that `prepareFolder(path)` can succeed: `path` is a folder that
+    /// can be written, or does not exist and its nearest existing ancestor is one. Fails in the same words,
+    /// so that a command can refuse an output folder before it starts work.
+    public static func checkFolderCanBePrepared(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw FileAccessError(path: path, problem: "is a file, not a folder; choose another path")
+            }
+            guard access(path, W_OK) == 0 else { throw error(errno, path: path, writing: true) }
+            return
+        }
+        if let blocked = firstNonFolderAncestor(of: path) {
+            throw FileAccessError(path: path, problem: "\(blocked) is a file, not a folder, so nothing can be "
+                                  + "created under it; choose another path")
+        }
+        var ancestor = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
+        while stat(ancestor.path, &info) != 0 && ancestor.path != "/" { ancestor.deleteLastPathComponent() }
+        guard access(ancestor.path, W_OK) == 0 else {
+            throw FileAccessError(path: path, problem: "cannot create the folder: "
+                                  + sentence(for: errno, writing: true))
+        }
+    }
+
     /// The first existing ancestor of `path` (or `path` itself) that is not a folder, if any.
     static func firstNonFolderAncestor(of path: String) -> String? {
         var url = URL(fileURLWithPath: path).standardizedFileURL
@@ -105,8 +129,8 @@ public enum FileAccess {
         return "the operation failed (error \(ns.code)); check the path and its permissions"
     }
 
-    /// The error for `code` at `path`.
-    static func error(_ code: Int32, path: String, writing: Bool) -> FileAccessError {
+    /// The error for the system error number `code` at `path`, in words.
+    public static func error(_ code: Int32, path: String, writing: Bool) -> FileAccessError {
         if code == ENOTDIR, let blocked = firstNonFolderAncestor(of: path), blocked != path {
             return FileAccessError(path: path, problem: "\(blocked) is a file, not a folder; check the path")
         }

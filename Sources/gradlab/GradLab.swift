@@ -14,7 +14,7 @@ struct GradLab: ParsableCommand {
             a wrong gradient or a run diverges; 2 for a usage or input error.
             """,
         version: "0.1.0",
-        subcommands: [Train.self, Check.self, Compare.self, Report.self, Inspect.self, Demo.self]
+        subcommands: [Train.self, Check.self, Compare.self, Report.self, Inspect.self, Export.self, Demo.self]
     )
 
     /// Runs the command. Usage and input errors exit with status 2 and one line on stderr,

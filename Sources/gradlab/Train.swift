@@ -35,6 +35,9 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("check-every"),
             help: "Check gradients (direction mode, Double) after 10 steps and every N steps; 0 turns it off.")
     var checkEvery = 1000
+    @Option(help: ArgumentHelp("Also write a TensorBoard event file into this folder, kept up to date while training.",
+                               valueName: "dir"))
+    var tensorboard: String?
     @Flag(help: "Replace an existing run folder.")
     var force = false
     @Flag(help: "No progress bar or findings while training; only the summary.")
@@ -72,7 +75,9 @@ struct Train: ParsableCommand {
             })
         let outcome: TrainingJob.Outcome
         do {
-            outcome = try job.run(hooks: hooks)
+            outcome = try TensorBoardOption.following(tensorboard, folder: folder, hooks: hooks) {
+                try job.run(hooks: $0)
+            }
         } catch let error as RunFolderError {
             throw UserError(message: error.description)
         } catch let error as ExperimentError {

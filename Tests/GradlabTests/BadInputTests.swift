@@ -399,6 +399,9 @@ final class BadInputTests: XCTestCase {
                 cases.append(Case("\(command) on \(broken.name)", [command, "@/run"], files: broken.files,
                                   expect: broken.expect, forbidden: broken.forbidden))
             }
+            // export reads through the same reader, before it creates the event file's folder.
+            cases.append(Case("export on \(broken.name)", ["export", "@/run", "--tensorboard", "@/tb"], files: broken.files,
+                              expect: broken.expect, forbidden: broken.forbidden))
         }
         let run = F.run(at: "run")
         cases += [
@@ -480,6 +483,37 @@ final class BadInputTests: XCTestCase {
         ]
     }
 
+    // MARK: export and --tensorboard
+
+    static var tensorboardCases: [Case] {
+        let run = F.run(at: "run")
+        let afile: [String: BadInputCase.File] = ["afile": .text("a file, not a folder\n")]
+        let runAndFile = run.merging(afile) { a, _ in a }
+        let quick = ["train", "--quiet", "--mlp", "2,4,3", "--steps", "2", "--out", "@/new"]
+        return [
+            Case("export without --tensorboard", ["export", "@/run"], files: run, expect: ["--tensorboard"]),
+            Case("export --tensorboard ''", ["export", "@/run", "--tensorboard", ""], files: run, expect: ["--tensorboard"]),
+            Case("export --tensorboard that is a file", ["export", "@/run", "--tensorboard", "@/afile"], files: runAndFile,
+                 expect: ["--tensorboard", "@/afile"], kept: ["afile"]),
+            Case("export --tensorboard whose parent is a file", ["export", "@/run", "--tensorboard", "@/afile/sub"],
+                 files: runAndFile, expect: ["--tensorboard", "@/afile"], kept: ["afile"]),
+            Case("export --tensorboard into the run folder", ["export", "@/run", "--tensorboard", "@/run"], files: run,
+                 expect: ["--tensorboard", "@/run", "run.json"], kept: ["run/run.json", "run/steps.csv"]),
+            Case("export --tensorboard into the sentinel run folder", ["export", "@/run", "--tensorboard", "@/sentinel"],
+                 files: run, expect: ["--tensorboard", "@/sentinel"]),
+            Case("export of two runs", ["export", "@/run", "@/run", "--tensorboard", "@/tb"], files: run, expect: ["@/run"]),
+            Case("export with an unknown flag", ["export", "@/run", "--tensorboard", "@/tb", "--bogus"], files: run,
+                 expect: ["--bogus"]),
+            Case("train --tensorboard ''", quick + ["--tensorboard", ""], expect: ["--tensorboard"]),
+            Case("train --tensorboard that is a file", quick + ["--tensorboard", "@/afile"], files: afile,
+                 expect: ["--tensorboard", "@/afile"], kept: ["afile"]),
+            Case("train --tensorboard whose parent is a file", quick + ["--tensorboard", "@/afile/sub"], files: afile,
+                 expect: ["--tensorboard", "@/afile"], kept: ["afile"]),
+            Case("train --tensorboard into a run folder", quick + ["--tensorboard", "@/run"], files: run,
+                 expect: ["--tensorboard", "run.json"], kept: ["run/run.json", "run/steps.csv"]),
+        ]
+    }
+
     // MARK: demo
 
     static var demoCases: [Case] {
@@ -498,7 +532,8 @@ final class BadInputTests: XCTestCase {
     }
 
     static var all: [Case] {
-        trainFlags + configs + csvData + checkCases + compareCases + runFolders + outputPaths + demoCases
+        trainFlags + configs + csvData + checkCases + compareCases + runFolders + outputPaths + tensorboardCases
+            + demoCases
     }
 
     // MARK: tests
@@ -507,9 +542,9 @@ final class BadInputTests: XCTestCase {
         for failure in try BadInputRunner.failures(of: cases) { XCTFail(failure, file: file, line: line) }
     }
 
-    func testTheTableHoldsAtLeast110UniquelyNamedCases() {
+    func testTheTableHoldsAtLeast300UniquelyNamedCases() {
         let names = Self.all.map(\.name)
-        XCTAssertGreaterThanOrEqual(names.count, 110)
+        XCTAssertGreaterThanOrEqual(names.count, 300, "the table shrank: \(names.count) cases")
         XCTAssertEqual(Set(names).count, names.count, "case names must be unique, so that a failure names one case")
     }
 
@@ -518,8 +553,9 @@ final class BadInputTests: XCTestCase {
     func testCSVData() throws { try assertRejected(Self.csvData) }
     func testCheckAndWeights() throws { try assertRejected(Self.checkCases) }
     func testCompare() throws { try assertRejected(Self.compareCases) }
-    func testReportAndInspectRejectTheSameBrokenFolders() throws { try assertRejected(Self.runFolders) }
+    func testReportInspectAndExportRejectTheSameBrokenFolders() throws { try assertRejected(Self.runFolders) }
     func testOutputPaths() throws { try assertRejected(Self.outputPaths) }
+    func testExportAndTensorBoardFolders() throws { try assertRejected(Self.tensorboardCases) }
     func testDemo() throws { try assertRejected(Self.demoCases) }
 
     /// The positive control: the undamaged fixture is a run folder `inspect` accepts, so the broken
