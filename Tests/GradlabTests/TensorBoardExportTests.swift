@@ -203,7 +203,7 @@ final class TensorBoardExportTests: XCTestCase {
             let expected = findings[text.step] ?? []
             XCTAssertEqual(lines.count, expected.count, "findings at step \(text.step): \(lines)", file: file, line: line)
             for (observed, finding) in zip(lines, expected) {
-                for part in [finding.severity, finding.kind, finding.message] + (finding.layer.isEmpty ? [] : ["`\(finding.layer)`"]) {
+                for part in [finding.severity.rawValue, finding.kind.rawValue, finding.message] + (finding.layer.isEmpty ? [] : ["`\(finding.layer)`"]) {
                     XCTAssertTrue(observed.contains(part), "\(observed) lacks \(part)", file: file, line: line)
                 }
             }
