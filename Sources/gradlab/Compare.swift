@@ -59,6 +59,7 @@ struct Compare: ParsableCommand {
     var noReport = false
     @Option(help: ArgumentHelp("Image formats of the report, comma-separated: png, svg.", valueName: "formats"))
     var format = "png"
+    @OptionGroup(title: "Slurm") var slurm: SlurmOptions
 
     func validate() throws {
         guard jobs > 0 else { throw ValidationError("--jobs must be at least 1") }
@@ -136,6 +137,7 @@ struct Compare: ParsableCommand {
                 throw error
             }
         }
+        if try runsOnSlurm(configurations) { return }
         if merge {
             let found = configurations.filter {
                 FileManager.default.fileExists(atPath: runner.runFolder($0).appendingPathComponent("run.json").path)
