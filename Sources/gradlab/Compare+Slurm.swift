@@ -32,8 +32,12 @@ struct SlurmOptions: ParsableArguments {
         if let cpusPerTask, cpusPerTask < 1 {
             throw ValidationError("--cpus-per-task must be at least 1; got \(cpusPerTask)")
         }
-        if let partition { try SlurmJobs.checkPartition(partition) }
-        if let time { try SlurmJobs.checkTime(time) }
+        do {
+            if let partition { try SlurmJobs.checkPartition(partition) }
+            if let time { try SlurmJobs.checkTime(time) }
+        } catch let error as SlurmError {
+            throw ValidationError(error.description)
+        }
     }
 
     /// The arguments of `gradlab compare` in `commandLine` (the process's own, executable first), without
@@ -74,7 +78,7 @@ extension Compare {
     func runsOnSlurm(_ configurations: [Sweep.Configuration]) throws -> Bool {
         guard let shards = slurm.shards else { return false }
         if merge || shard != nil {
-            throw UserError(message: "--slurm submits the shards and the merge itself; leave out --shard and --merge")
+            throw UserError(message: "--slurm submits the shards and the merge itself; leave out \(merge ? "--merge" : "--shard")")
         }
         guard shards <= configurations.count else {
             throw UserError(message: "--slurm \(shards) asks for more shards than the sweep's \(configurations.count) "
