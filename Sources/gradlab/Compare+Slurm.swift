@@ -14,7 +14,8 @@ struct SlurmOptions: ParsableArguments {
                                valueName: "time"))
     var time: String?
     @Option(name: .customLong("cpus-per-task"),
-            help: "CPUs of each shard's job (with --slurm); the shard trains that many runs at once unless --jobs says.")
+            help: ArgumentHelp("CPUs of each shard's job (with --slurm); the shard trains that many runs at once "
+                               + "unless --jobs says.", valueName: "cpus"))
     var cpusPerTask: Int?
 
     /// Options that take a value and flags that do not, as the jobs' command line must not repeat them.

@@ -18,10 +18,8 @@ struct Compare: ParsableCommand {
             Resuming: run the same command again; completed runs are skipped, interrupted ones redone. \
             Sharding: --shard I/N runs every N-th configuration starting at the I-th, so N machines can \
             share one OUT folder; afterwards `gradlab compare ... --merge` (same grid) judges all of them. \
-            A Slurm job array does it with:
-              #SBATCH --array=1-8
-              gradlab compare sweep.yaml --out /shared/sweep --jobs 2 --shard ${SLURM_ARRAY_TASK_ID}/8
-            followed, once the array is done, by: gradlab compare sweep.yaml --out /shared/sweep --merge
+            On Slurm, --slurm N writes OUT/slurm/array.sh (a job array of N shards) and merge.sh (the merge, \
+            after the array with --dependency=afterok), and --submit submits both with sbatch.
             """
     )
 
