@@ -187,7 +187,10 @@ struct Compare: ParsableCommand {
         }
         var assessments: [RunAssessment] = []
         var missing: [String] = []
-        for configuration in configurations {
+        // A shard judges its own runs only: another shard's may be half-written while it trains.
+        let judged = merge ? configurations : runner.assigned()
+        let others = configurations.filter { configuration in !judged.contains { $0.name == configuration.name } }
+        for configuration in judged {
             let runFolder = runner.runFolder(configuration)
             guard FileManager.default.fileExists(atPath: runFolder.appendingPathComponent("run.json").path) else {
                 missing.append(configuration.name)
@@ -201,6 +204,10 @@ struct Compare: ParsableCommand {
         print(summary.table)
         if !missing.isEmpty {
             print("\nNot run yet (\(missing.count)): \(missing.joined(separator: ", ")); run the other shards, then --merge.")
+        }
+        if !others.isEmpty {
+            print("\nLeft to the other shards (\(others.count)): \(others.map(\.name).joined(separator: ", ")); once every shard"
+                  + " has run, --merge judges them all.")
         }
         try summary.write(to: folder.appendingPathComponent("summary.csv"))
         print("\nSummary: \(folder.appendingPathComponent("summary.csv").path)")
