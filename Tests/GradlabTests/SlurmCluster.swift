@@ -23,6 +23,10 @@ final class SlurmCluster {
     /// Starts the daemons and waits, for at most `seconds`, until the node is idle; throws with the daemons'
     /// logs when it is not.
     init(seconds: Double = 60) throws {
+        guard getuid() == 0 else {
+            throw ClusterError("the Slurm test starts its own slurmd, which must run as root; run the tests as root "
+                               + "(as CI's `make test` does)")
+        }
         // munge's socket path must stay short (a Unix socket path is at most 107 bytes).
         folder = URL(fileURLWithPath: "/tmp/gradlab-slurm-\(UUID().uuidString.prefix(8))", isDirectory: true)
         let manager = FileManager.default
@@ -202,7 +206,33 @@ final class SlurmCluster {
             daemon.process.waitUntilExit()
         }
         daemons = []
+        // A job's slurmstepd ends on its own a moment after its job; one still there after 10 s is killed.
+        let deadline = Date().addingTimeInterval(10)
+        while !strays.isEmpty && Date() < deadline { usleep(50_000) }
+        for pid in strays { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Processes other than the daemons started for this cluster: those whose environment holds its
+    /// `SLURM_CONF` (slurmd passes its own to each job's slurmstepd and the job), found through /proc.
+    var strays: [Int32] {
+        let mark = Data(("SLURM_CONF=" + (environment["SLURM_CONF"] ?? "")).utf8) + Data([0])
+        let daemonIDs = Set(daemons.map(\.process.processIdentifier))
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return names.compactMap(Int32.init).filter { pid in
+            guard pid != getpid(), !daemonIDs.contains(pid),
+                  let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return (Data([0]) + environ).range(of: Data([0]) + mark) != nil && !isDaemon(pid)
+        }
+    }
+
+    /// Whether `pid` is one of the daemons themselves (a child of a `timeout` started here).
+    private func isDaemon(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 1, let parent = Int32(fields[1]) else { return false }
+        return daemons.contains { $0.process.processIdentifier == parent }
     }
 
     /// The daemons' process ids (of their `timeout`), for a test that they are gone after `stop()`.

@@ -83,6 +83,8 @@ final class SlurmTests: XCTestCase {
         let expected = try String(contentsOf: here.appendingPathComponent("summary.csv"), encoding: .utf8)
         XCTAssertEqual(merged.split(separator: "\n").count, 5, "a header and four runs:\n\(merged)")
         XCTAssertEqual(merged, expected)
+        cluster.stop()
+        XCTAssertEqual(cluster.strays, [], "no job step outlives the cluster")
     }
 
     func testAJobSlurmRefusesIsAOneLineErrorWithSlurmsMessage() throws {
@@ -108,8 +110,16 @@ final class SlurmTests: XCTestCase {
         }
         XCTAssertEqual(pids.count, 6)
         XCTAssertTrue(pids.allSatisfy { kill($0, 0) == 0 }, "every daemon runs: \(pids)")
+        // A job still running when the cluster stops: its step and its process must go too.
+        let submitted = cluster.client("sbatch", ["--parsable", "--output=/dev/null", "--wrap", "sleep 600"])
+        XCTAssertEqual(submitted.status, 0, submitted.output)
+        let job = submitted.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try cluster.waitUntil(seconds: 60, "job \(job) running with its step") {
+            cluster.jobs(job).first?["JobState"] == "RUNNING" && !cluster.strays.isEmpty
+        }
         cluster.stop()
         XCTAssertTrue(CommandRunner.wait(seconds: 10) { pids.allSatisfy { kill($0, 0) != 0 } },
                       "still there: \(pids.filter { kill($0, 0) == 0 })")
+        XCTAssertEqual(cluster.strays, [], "no job step outlives the cluster")
     }
 }
