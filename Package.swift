@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop"]),
         .testTarget(name: "TrainingDiagnosticsTests",
                     dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat", "GradientCheck"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures", "Snapshots"]),
     ]
 )
 

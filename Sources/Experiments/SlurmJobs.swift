@@ -58,16 +58,16 @@ public struct SlurmJobs: Sendable, Equatable {
 
     /// The job array: task `SLURM_ARRAY_TASK_ID` runs its shard.
     public var arrayScript: String {
-        var shard = arguments + ["--shard"]
-        if let cpus = resources.cpusPerTask, !arguments.contains(where: { $0 == "--jobs" || $0.hasPrefix("--jobs=") }) {
-            shard = arguments + ["--jobs", "\(cpus)", "--shard"]
-        }
+        // A shard trains as many runs at once as it has CPUs, unless the sweep's own --jobs says.
+        let givesJobs = arguments.contains { $0 == "--jobs" || $0.hasPrefix("--jobs=") }
+        let jobs = resources.cpusPerTask.map { givesJobs ? [] : ["--jobs", "\($0)"] } ?? []
         return script(
             summary: "one shard of the sweep per task of a job array, task I running `gradlab compare ... --shard I/\(shards)`",
             directives: ["--job-name=gradlab-shards", "--array=1-\(shards)"]
                 + (resources.cpusPerTask.map { ["--cpus-per-task=\($0)"] } ?? []),
             log: "'shard-'\"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"'.log'",
-            command: shard.map(Self.shellQuoted).joined(separator: " ") + " \"${SLURM_ARRAY_TASK_ID}/\(shards)\"")
+            command: (arguments + jobs + ["--shard"]).map(Self.shellQuoted).joined(separator: " ")
+                + " \"${SLURM_ARRAY_TASK_ID}/\(shards)\"")
     }
 
     /// The merge: `gradlab compare ... --merge` over every shard's runs.
@@ -168,7 +168,8 @@ public struct Sbatch: Sendable {
     /// The `sbatch` executable.
     public var executable: URL
 
-    /// `sbatch` on `path` (a `PATH` value: folders separated by `:`), or a thrown ``SlurmError/missing``.
+    /// `sbatch` on `path` (a `PATH` value: folders separated by `:`; relative ones are skipped, so that the
+    /// current folder never supplies it), or a thrown ``SlurmError/missing``.
     public static func find(path: String?) throws -> Sbatch {
         guard let found = program("sbatch", path: path) else { throw SlurmError.missing(program: "sbatch") }
         return Sbatch(executable: found)
@@ -220,12 +221,14 @@ public struct Sbatch: Sendable {
         } catch {
             throw SlurmError.cannotRun(program: program.path, reason: FileAccess.words(for: error))
         }
-        let collected = ErrorText()
-        let reader = Thread { collected.data = errors.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
+        let collected = ErrorText(), read = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            collected.data = errors.fileHandleForReading.readDataToEndOfFile()
+            read.signal()
+        }
         let out = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !reader.isFinished { usleep(1_000) }
+        read.wait()
         func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
         return (process.terminationStatus, text(out), text(collected.data))
     }
