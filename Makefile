@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 # Debian packages the build, the tests and the demo need.
-APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libopenblas-dev pkg-config python3 python3-venv chromium-headless-shell
+APT_PACKAGES := gnuplot-nox libgnuplot-iostream-dev libboost-iostreams-dev libopenblas-dev pkg-config python3 python3-venv chromium-headless-shell slurm-wlm munge
 # Where the demo writes its figures and report.
 DEMO_OUT ?= out/demo
 SWIFT ?= swift

@@ -19,10 +19,8 @@ struct Compare: ParsableCommand {
             Resuming: run the same command again; completed runs are skipped, interrupted ones redone. \
             Sharding: --shard I/N runs every N-th configuration starting at the I-th, so N machines can \
             share one OUT folder; afterwards `gradlab compare ... --merge` (same grid) judges all of them. \
-            A Slurm job array does it with:
-              #SBATCH --array=1-8
-              gradlab compare sweep.yaml --out /shared/sweep --jobs 2 --shard ${SLURM_ARRAY_TASK_ID}/8
-            followed, once the array is done, by: gradlab compare sweep.yaml --out /shared/sweep --merge
+            On Slurm, --slurm N writes OUT/slurm/array.sh (a job array of N shards) and merge.sh (the merge, \
+            after the array with --dependency=afterok), and --submit submits both with sbatch.
             """ + "\n\n" + SettingArguments.help(groups, lists: true)
     )
 
@@ -47,6 +45,7 @@ struct Compare: ParsableCommand {
     var noReport = false
     @Option(help: ArgumentHelp("Image formats of the report, comma-separated: png, svg.", valueName: "formats"))
     var format = "png"
+    @OptionGroup(title: "Slurm") var slurm: SlurmOptions
 
     func validate() throws {
         guard jobs > 0 else { throw ValidationError("--jobs must be at least 1") }
@@ -111,6 +110,7 @@ struct Compare: ParsableCommand {
                 throw error
             }
         }
+        if try runsOnSlurm(configurations) { return }
         if merge {
             let found = configurations.filter {
                 FileManager.default.fileExists(atPath: runner.runFolder($0).appendingPathComponent("run.json").path)
@@ -162,7 +162,10 @@ struct Compare: ParsableCommand {
         }
         var assessments: [RunAssessment] = []
         var missing: [String] = []
-        for configuration in configurations {
+        // A shard judges its own runs only: another shard's may be half-written while it trains.
+        let judged = merge ? configurations : runner.assigned()
+        let others = configurations.filter { configuration in !judged.contains { $0.name == configuration.name } }
+        for configuration in judged {
             let runFolder = runner.runFolder(configuration)
             guard FileManager.default.fileExists(atPath: runFolder.appendingPathComponent("run.json").path) else {
                 missing.append(configuration.name)
@@ -176,6 +179,10 @@ struct Compare: ParsableCommand {
         print(summary.table)
         if !missing.isEmpty {
             print("\nNot run yet (\(missing.count)): \(missing.joined(separator: ", ")); run the other shards, then --merge.")
+        }
+        if !others.isEmpty {
+            print("\nLeft to the other shards (\(others.count)): \(others.map(\.name).joined(separator: ", ")); once every shard"
+                  + " has run, --merge judges them all.")
         }
         try summary.write(to: folder.appendingPathComponent("summary.csv"))
         print("\nSummary: \(folder.appendingPathComponent("summary.csv").path)")

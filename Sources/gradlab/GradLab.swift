@@ -57,6 +57,7 @@ struct GradLab: ParsableCommand {
         case let error as CheckpointError: error.description
         case let error as FileAccessError: error.description
         case let error as GnuplotError: error.description
+        case let error as SlurmError: error.description
         default: nil
         }
     }

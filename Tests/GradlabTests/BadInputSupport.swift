@@ -25,15 +25,18 @@ struct BadInputCase {
     var forbidden: [String]
     /// Files (relative paths) that must still exist with their bytes: the point of an output-path case.
     var kept: [String]
+    /// Variables set for the run (on top of the test process's own), such as a `PATH` without a program.
+    var environment: [String: String]
 
     init(_ name: String, _ arguments: [String], files: [String: File] = [:], expect: [String] = [],
-         anyOf: [[String]] = [], forbidden: [String] = [], kept: [String] = []) {
+         anyOf: [[String]] = [], forbidden: [String] = [], kept: [String] = [], environment: [String: String] = [:]) {
         self.name = name
         self.arguments = arguments
         self.files = files
         self.fragments = expect.map { [$0] } + anyOf
         self.forbidden = forbidden
         self.kept = kept
+        self.environment = environment
     }
 }
 
@@ -77,7 +80,8 @@ enum BadInputRunner {
         let sentinelBefore = try snapshot(folder.appendingPathComponent("sentinel"))
         let before = try snapshot(folder)
 
-        let result = try CommandRunner.run(testCase.arguments.map(expand), in: folder, timeout: timeout)
+        let result = try CommandRunner.run(testCase.arguments.map(expand), in: folder, timeout: timeout,
+                                           environment: testCase.environment.mapValues(expand))
         var problems: [String] = []
         var errors = result.errors
         if errors.hasSuffix("\n") { errors.removeLast() }
@@ -193,12 +197,13 @@ enum BadInputRunner {
 extension CommandRunner {
     /// `run`, with a deadline: a process still going after `timeout` seconds is killed (SIGTERM) and the
     /// result says so. Both streams go to files, so that neither can fill a pipe and block the child.
-    static func run(_ arguments: [String], in directory: URL,
-                    timeout: Double) throws -> (status: Int32, output: String, errors: String, timedOut: Bool) {
+    static func run(_ arguments: [String], in directory: URL, timeout: Double, environment: [String: String] = [:])
+        throws -> (status: Int32, output: String, errors: String, timedOut: Bool) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let stem = FileManager.default.temporaryDirectory.appendingPathComponent("gradlab-badinput-\(UUID().uuidString)")
         let outputFile = stem.appendingPathExtension("out"), errorFile = stem.appendingPathExtension("err")
         for file in [outputFile, errorFile] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }

@@ -321,6 +321,43 @@ final class BadInputTests: XCTestCase {
         ]
     }
 
+    // MARK: compare --slurm
+
+    static var slurmCases: [Case] {
+        let grid = ["compare", "--activation", "relu,tanh", "--optimizer", "sgd,adam", "--steps", "2", "--out", "@/sweep"]
+        func slurm(_ name: String, _ arguments: [String], expect: [String]) -> Case {
+            Case("compare " + name, grid + arguments, expect: expect)
+        }
+        let array = "#!/bin/bash\n# my own job\nsrun ./simulate\n"
+        return [
+            Case("compare --slurm 2 --submit without sbatch on PATH", grid + ["--slurm", "2", "--submit"],
+                 files: ["sweep/summary.csv": .text("rank,run,\n")], expect: ["sbatch", "PATH", "apt-get install slurm-client"],
+                 kept: ["sweep/summary.csv"], environment: ["PATH": "@/no-slurm-here"]),
+            slurm("--slurm 0", ["--slurm", "0"], expect: ["--slurm"]),
+            slurm("--slurm x", ["--slurm", "x"], expect: ["--slurm"]),
+            slurm("--slurm 5 for 4 configurations", ["--slurm", "5"], expect: ["--slurm", "4 configurations"]),
+            slurm("--submit without --slurm", ["--submit"], expect: ["--slurm"]),
+            slurm("--partition without --slurm", ["--partition", "debug"], expect: ["--slurm"]),
+            slurm("--partition with a space", ["--slurm", "2", "--partition", "de bug"], expect: ["--partition"]),
+            slurm("--partition with a newline and a directive", ["--slurm", "2", "--partition", "debug\n#SBATCH --wrap=touch x"],
+                  expect: ["--partition"]),
+            slurm("--partition with an empty name in its list", ["--slurm", "2", "--partition", "a,,b"], expect: ["--partition"]),
+            slurm("--time abc", ["--slurm", "2", "--time", "abc"], expect: ["--time"]),
+            slurm("--time 1:2:3:4", ["--slurm", "2", "--time", "1:2:3:4"], expect: ["--time"]),
+            slurm("--time with a command", ["--slurm", "2", "--time", "5;touch x"], expect: ["--time"]),
+            slurm("--cpus-per-task 0", ["--slurm", "2", "--cpus-per-task", "0"], expect: ["--cpus-per-task"]),
+            slurm("--slurm with --shard", ["--slurm", "2", "--shard", "1/2"], expect: ["--shard"]),
+            slurm("--slurm with --merge", ["--slurm", "2", "--merge"], expect: ["--merge"]),
+            Case("compare --slurm with a bad grid value", ["compare", "--activation", "relu,swish2", "--steps", "2",
+                                                           "--out", "@/sweep", "--slurm", "2"], expect: ["--activation"]),
+            Case("compare --slurm into a folder holding the user's slurm/array.sh", grid + ["--slurm", "2"],
+                 files: ["sweep/slurm/array.sh": .text(array)], expect: ["@/sweep/slurm/array.sh"],
+                 kept: ["sweep/slurm/array.sh"]),
+            Case("compare --slurm into a folder whose slurm is a file", grid + ["--slurm", "2"],
+                 files: ["sweep/slurm": .text("notes\n")], expect: ["@/sweep/slurm"], kept: ["sweep/slurm"]),
+        ]
+    }
+
     // MARK: report and inspect on broken run folders
 
     /// Damaged copies of the fixture run folder `run`, with what the error must name.
@@ -532,8 +569,8 @@ final class BadInputTests: XCTestCase {
     }
 
     static var all: [Case] {
-        trainFlags + configs + csvData + checkCases + compareCases + runFolders + outputPaths + tensorboardCases
-            + demoCases
+        trainFlags + configs + csvData + checkCases + compareCases + slurmCases + runFolders + outputPaths
+            + tensorboardCases + demoCases
     }
 
     // MARK: tests
@@ -553,6 +590,7 @@ final class BadInputTests: XCTestCase {
     func testCSVData() throws { try assertRejected(Self.csvData) }
     func testCheckAndWeights() throws { try assertRejected(Self.checkCases) }
     func testCompare() throws { try assertRejected(Self.compareCases) }
+    func testCompareOnSlurm() throws { try assertRejected(Self.slurmCases) }
     func testReportInspectAndExportRejectTheSameBrokenFolders() throws { try assertRejected(Self.runFolders) }
     func testOutputPaths() throws { try assertRejected(Self.outputPaths) }
     func testExportAndTensorBoardFolders() throws { try assertRejected(Self.tensorboardCases) }

@@ -6,11 +6,14 @@ struct CommandRunner {
     /// The test bundle sits in the products folder next to the built executables.
     static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("gradlab") }
 
-    static func run(_ arguments: [String], in directory: URL? = nil) throws -> (status: Int32, output: String, errors: String) {
+    /// `environment` is added to the test process's own.
+    static func run(_ arguments: [String], in directory: URL? = nil,
+                    environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         // stderr goes to a file, so that neither stream can fill a pipe and block the child.
         let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("gradlab-stderr-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)

@@ -86,7 +86,8 @@ final class CompareCommandTests: XCTestCase {
         XCTAssertEqual(try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", whole.path]).status, 0)
         let first = try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", sharded.path, "--shard", "1/2"])
         XCTAssertEqual(first.status, 0, first.errors)
-        XCTAssertTrue(first.output.contains("Not run yet (2)"), first.output)
+        XCTAssertTrue(first.output.contains("Left to the other shards (2)"), first.output)
+        XCTAssertFalse(first.output.contains("Not run yet"), "a shard judges only its own runs: \(first.output)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: sharded.appendingPathComponent("index.html").path),
                        "a shard alone writes no report")
         XCTAssertEqual(try CommandRunner.run(["compare"] + grid + ["--steps", "30", "--out", sharded.path, "--shard", "2/2"]).status, 0)
