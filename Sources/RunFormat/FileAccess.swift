@@ -50,18 +50,9 @@ public enum FileAccess {
     /// Makes sure `path` is a folder that can be written, creating it and its parents if needed. Fails
     /// in words: a part of the path is a file, a parent is not writable, the path is a file.
     public static func prepareFolder(_ path: String) throws {
+        try checkFolderCanBePrepared(path)
         var info = stat()
-        if stat(path, &info) == 0 {
-            guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw FileAccessError(path: path, problem: "is a file, not a folder; choose another path")
-            }
-            guard access(path, W_OK) == 0 else { throw error(errno, path: path, writing: true) }
-            return
-        }
-        if let blocked = firstNonFolderAncestor(of: path) {
-            throw FileAccessError(path: path, problem: "\(blocked) is a file, not a folder, so nothing can be "
-                                  + "created under it; choose another path")
-        }
+        if stat(path, &info) == 0 { return }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {

@@ -7,10 +7,11 @@ struct CommandRunner {
     static var binary: URL { Bundle.main.bundleURL.appendingPathComponent("gradlab") }
 
     /// `environment` is added to the test process's own.
-    static func run(_ arguments: [String], in directory: URL? = nil,
-                    environment: [String: String] = [:]) throws -> (status: Int32, output: String, errors: String) {
+    /// Runs `executable` (the built gradlab by default) with `arguments` and returns its exit status and output.
+    static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+                    executable: URL? = nil) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }

@@ -239,14 +239,14 @@ struct TensorBoardReader {
     /// Installs the pinned tensorboard package through the Makefile's `tensorboard-venv` (once per process).
     static func prepare() throws {
         guard !prepared else { return }
-        let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["make", "--no-print-directory", "-C", root.path,
-                                                                    "tensorboard-venv"])
+        let result = try CommandRunner.run(["make", "--no-print-directory", "-C", root.path, "tensorboard-venv"],
+                                           executable: URL(fileURLWithPath: "/usr/bin/env"))
         XCTAssertEqual(result.status, 0, "make tensorboard-venv: " + result.errors)
         prepared = result.status == 0
     }
 
     static func read(_ folder: URL) throws -> TensorBoardReader {
-        let result = try run(python, [script.path, folder.path])
+        let result = try CommandRunner.run([script.path, folder.path], executable: python)
         guard result.status == 0 else {
             throw ReadError(message: "read_events.py exited with \(result.status): \(result.errors)")
         }
@@ -276,22 +276,5 @@ struct TensorBoardReader {
     struct ReadError: Error, CustomStringConvertible {
         var message: String
         var description: String { message }
-    }
-
-    private static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("gradlab-tb-stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errorFile) }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: errorFile)
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errors = (try? Data(contentsOf: errorFile)) ?? Data()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: errors, as: UTF8.self))
     }
 }
