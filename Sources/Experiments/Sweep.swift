@@ -107,7 +107,7 @@ public struct Sweep: Sendable, Equatable {
                 config = config.merging(values[position])
                 rest /= axis.values.count
             }
-            var name = assignments.isEmpty ? "run" : assignments.map { Self.folderName($0.value) }.joined(separator: "-")
+            var name = assignments.isEmpty ? "run" : assignments.map(Self.folderName).joined(separator: "-")
             if names.contains(name) { name += "-\(index)" }
             names.insert(name)
             result.append(Configuration(index: index, name: name, assignments: assignments, config: config))
@@ -164,6 +164,16 @@ public struct Sweep: Sendable, Equatable {
         var sweep = Sweep(base: base, axes: axes)
         sweep.baseSource = baseSource
         return sweep
+    }
+
+    /// A value's part of a run's folder name: the value (`relu`, `0.1`), or for an on/off setting its key
+    /// (`residual`) or `no-` and its key, so that `relu-residual` says what `relu-true` would not.
+    static func folderName(_ assignment: Axis.Assignment) -> String {
+        switch assignment.value.lowercased() {
+        case "true", "yes", "on": folderName(assignment.key)
+        case "false", "no", "off": "no-" + folderName(assignment.key)
+        default: folderName(assignment.value)
+        }
     }
 
     static func folderName(_ value: String) -> String {

@@ -112,10 +112,11 @@ final class CompareCommandTests: XCTestCase {
         guard result.status == 0 else { return }
         let runs = out.appendingPathComponent("runs")
         let names = try FileManager.default.contentsOfDirectory(atPath: runs.path).sorted()
-        XCTAssertEqual(names, ["false-double", "false-float", "true-double", "true-float"])
+        // An on/off axis names its runs by the setting (`residual`, `no-residual`), not by true or false.
+        XCTAssertEqual(names, ["no-residual-double", "no-residual-float", "residual-double", "residual-float"])
         for name in names {
             let manifest = try RunManifest.read(from: runs.appendingPathComponent(name))
-            let values = name.split(separator: "-").map(String.init)
+            let values = [name.hasPrefix("no-") ? "false" : "true", String(name.split(separator: "-").last ?? "")]
             XCTAssertEqual(manifest.config["residual"], values[0], name)
             XCTAssertEqual(manifest.config["precision"], values[1], name)
             XCTAssertEqual(manifest.config["steps"], "5", name)
