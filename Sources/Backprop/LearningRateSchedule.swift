@@ -42,8 +42,9 @@ public indirect enum LearningRateSchedule: Sendable, Equatable {
         let lowered = text.lowercased().trimmingCharacters(in: .whitespaces)
         if lowered.hasPrefix("warmup:") {
             let rest = lowered.dropFirst("warmup:".count)
-            let parts = rest.split(separator: ",", maxSplits: 1)
+            let parts = rest.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
             guard let steps = Int(parts.first ?? ""), steps > 0 else { return nil }
+            // `warmup:100` alone warms up into a constant rate; `warmup:100,` names no schedule after it.
             let tail = parts.count == 2 ? String(parts[1]) : "constant"
             guard let then = LearningRateSchedule(parsing: tail, totalSteps: Swift.max(totalSteps - steps, 1)) else {
                 return nil
@@ -56,15 +57,17 @@ public indirect enum LearningRateSchedule: Sendable, Equatable {
         case "constant" where fields.count == 1:
             self = .constant
         case "step" where fields.count == 3:
-            guard let size = Int(fields[1]), size > 0, let factor = Double(fields[2]), factor > 0 else { return nil }
+            guard let size = Int(fields[1]), size > 0, let factor = Double(fields[2]), factor > 0, factor.isFinite else {
+                return nil
+            }
             self = .step(size: size, factor: factor)
         case "exponential" where fields.count == 2:
-            guard let factor = Double(fields[1]), factor > 0 else { return nil }
+            guard let factor = Double(fields[1]), factor > 0, factor.isFinite else { return nil }
             self = .exponential(factor: factor)
         case "cosine" where fields.count <= 3:
             let steps = fields.count >= 2 ? Int(fields[1]) : totalSteps
             let minimum = fields.count == 3 ? Double(fields[2]) : 0
-            guard let steps, steps > 0, let minimum, minimum >= 0 else { return nil }
+            guard let steps, steps > 0, let minimum, minimum >= 0, minimum.isFinite else { return nil }
             self = .cosine(steps: steps, minimum: minimum)
         default:
             return nil

@@ -94,6 +94,15 @@ public struct Sweep: Sendable, Equatable {
                 }
                 return config
             })
+            // The same value twice would train the same run twice under two names.
+            let values = parsed[parsed.count - 1]
+            for (i, config) in values.enumerated() {
+                if let first = values[..<i].firstIndex(of: config) {
+                    throw SweepError(origin: axis.origin(of: axis.values[i]), key: axis.key,
+                                     message: "'\(CSVTable.clipped(axis.values[i]))' (item \(i + 1)) is the same value as "
+                                     + "item \(first + 1); give each value once")
+                }
+            }
         }
         var result: [Configuration] = []
         var names: Set<String> = []

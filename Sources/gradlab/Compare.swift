@@ -50,6 +50,9 @@ struct Compare: ParsableCommand {
     func validate() throws {
         guard jobs > 0 else { throw ValidationError("--jobs must be at least 1") }
         guard recordEvery > 0 else { throw ValidationError("--record-every must be positive") }
+        if let targetLoss, !targetLoss.isFinite {
+            throw ValidationError("--target-loss must be a finite number, got \(targetLoss)")
+        }
         if let shard { _ = try parseShard(shard) }
         _ = try Report.formats(format)
     }

@@ -38,7 +38,8 @@ final class SettingsTableTests: XCTestCase {
             "dataset": Axis(list: "moons,xor", recorded: ["moons", "xor"]),
             "examples": Axis(list: "40,50", recorded: ["40", "50"]),
             "noise": Axis(list: "0.1,0.2", recorded: ["0.1", "0.2"]),
-            "data": Axis(list: "\(csv),\(csv)", recorded: [csv, csv], context: ["--label", "y"]),
+            // A second copy of the data: an axis gives each value once.
+            "data": Axis(list: "\(csv),\(csv).copy.csv", recorded: [csv, csv + ".copy.csv"], context: ["--label", "y"]),
             "label": Axis(list: "y,z", recorded: ["y", "z"], context: ["--data", csv]),
             "targets": Axis(list: "t;t,z", recorded: ["t", "t,z"], context: ["--data", csv]),
             "validation": Axis(list: "0.2,0.25", recorded: ["0.2", "0.25"]),
@@ -63,6 +64,7 @@ final class SettingsTableTests: XCTestCase {
         var text = "x1,x2,y,z,t\n"
         for i in 0..<40 { text += "\(Double(i % 7) / 7),\(Double(i % 5) / 5),\(i % 2),\(i % 3),\(Double(i % 4) / 4)\n" }
         try text.write(to: csv, atomically: true, encoding: .utf8)
+        try text.write(to: URL(fileURLWithPath: csv.path + ".copy.csv"), atomically: true, encoding: .utf8)
         let axes = axes(csv: csv.path)
         XCTAssertEqual(Set(axes.keys), Set(Settings.keys), "every setting of the table has an axis here")
         for setting in Settings.all {
