@@ -12,7 +12,7 @@ bin="$(swift build -c release --show-bin-path)/gradlab"
 mkdir -p "$out"
 healthy=0; flagged=0
 for seed in "${seeds[@]}"; do
-  for model in "a 10 600" "b 6 300" "c 4 1000"; do
+  for model in "a 10 600" "b 6 1000" "c 4 1000"; do
     read -r id depth steps <<<"$model"
     for opt in "sgd --lr 0.1" "momentum" "adam"; do
       name="healthy-$id-${opt%% *}-seed$seed"

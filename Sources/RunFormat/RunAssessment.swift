@@ -75,7 +75,8 @@ public struct RunAssessment: Sendable, Equatable {
     static func diagnosis(findings: [FindingRow], depthRatio: Double?, end: Int? = nil) -> String {
         var parts: [String] = []
         let ratio = depthRatio.map { String(format: "%.2g", $0) }
-        func first(_ kind: FindingKind) -> FindingRow? { findings.first { $0.kind == kind } }
+        let actionable = findings.filter(\.severity.needsAction)
+        func first(_ kind: FindingKind) -> FindingRow? { actionable.first { $0.kind == kind } }
         if let f = first(.nonfinite) {
             parts.append("diverged at step \(f.step)" + (f.layer.isEmpty ? "" : ", first non-finite value in layer \(f.layer)"))
         }
@@ -85,7 +86,7 @@ public struct RunAssessment: Sendable, Equatable {
         }
         for (kind, words) in [(FindingKind.dead, "dead ReLUs"), (.saturated, "saturated units")] {
             var seen = Set<String>()
-            let layers = findings.filter { $0.kind == kind }.map(\.layer).filter { seen.insert($0).inserted }
+            let layers = actionable.filter { $0.kind == kind }.map(\.layer).filter { seen.insert($0).inserted }
             if !layers.isEmpty {
                 parts.append("\(words) in layer\(layers.count > 1 ? "s" : "") " + layers.joined(separator: ", "))
             }
@@ -102,7 +103,7 @@ public struct RunAssessment: Sendable, Equatable {
             "a loss plateau over \($0.span(end: end))" + ($0.isOpen ? "" : " that ended")
         }
         if parts.isEmpty {
-            let none = plateaus.isEmpty ? "no findings" : "no warnings"
+            let none = findings.isEmpty ? "no findings" : "no warnings"
             parts.append("healthy: \(none)" + (ratio.map { ", depth ratio \($0)" } ?? ""))
         }
         return (parts + plateaus).joined(separator: "; ")

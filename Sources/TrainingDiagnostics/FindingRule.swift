@@ -92,10 +92,12 @@ struct FindingLedger: Sendable {
     func isOpen(_ kind: FindingKind, about subject: String = "") -> Bool { open["\(kind.rawValue) \(subject)"] != nil }
 
     /// Closes the open finding of `kind` about `subject`, if any: its row again with `lastStep`, the last
-    /// step at which the condition held.
-    mutating func close(_ kind: FindingKind, about subject: String = "", lastStep: Int) {
+    /// step at which the condition held, and `severity` when the rule says a closed span is less serious.
+    mutating func close(_ kind: FindingKind, about subject: String = "", lastStep: Int,
+                        severity: FindingSeverity? = nil) {
         guard var row = open.removeValue(forKey: "\(kind.rawValue) \(subject)") else { return }
         row.lastStep = max(lastStep, row.step)
+        if let severity { row.severity = severity }
         closed.append(row)
     }
 

@@ -75,8 +75,11 @@ final class RunAssessmentTests: XCTestCase {
         var plateau = finding(.plateau, step: 201)
         plateau.severity = .info
         plateau.lastStep = 540
+        var ratio = finding(.updateRatio, step: 20, layer: "8")
+        ratio.severity = .info
+        ratio.lastStep = 23
         let ended = RunAssessment(run: run("adam", loss: 0.63, losses: Array(repeating: 1, count: 1000),
-                                           findings: [plateau], depthRatio: 0.41))
+                                           findings: [ratio, plateau], depthRatio: 0.41))
         XCTAssertEqual(ended.diagnosis, "healthy: no warnings, depth ratio 0.41; a loss plateau over steps 201–540 that ended")
         XCTAssertTrue(ended.warnings.isEmpty)
         let stalled = RunAssessment(run: run("sgd", loss: 1, losses: Array(repeating: 1, count: 1000),

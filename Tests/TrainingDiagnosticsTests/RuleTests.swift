@@ -186,6 +186,8 @@ final class RuleTests: XCTestCase {
         }
         let ratio = run(UpdateRatioRule(), large)
         XCTAssertEqual(ratio.map(\.row.lastStep), [nil, 5], "the median returns into the band at step 6: \(ratio.map(\.row))")
+        XCTAssertEqual(ratio.map(\.row.severity), [.warning, .info], "a span of large updates that ended is information")
+        XCTAssertEqual(found.map(\.row.severity), [.warning, .warning], "dead units that came back were a problem")
     }
 
     /// The exploding rules share one finding per run; other kinds are not held back by it.

@@ -12,7 +12,9 @@ import RunFormat
 /// scripts/healthy-suite.sh, showed such spans of 1 and 4 steps). Non-finite ratios are left out of the
 /// window. Fires once per side of the band, from the step its streak began, at the tensor furthest
 /// outside it; the message lists every tensor outside. A side's finding closes at the first recorded step
-/// where no tensor's median is outside on that side.
+/// where no tensor's median is outside on that side, and a closed one is `info`: the optimizer's steps came
+/// back into the band by themselves (as a plateau that ended), which the healthy-run suite showed for SGD
+/// and momentum in their first few hundred steps; only a span that lasts to the end stays a `warning`.
 struct UpdateRatioRule: FindingRule {
     static let kind = FindingKind.updateRatio
     private var windows: [String: [Double]] = [:]
@@ -36,7 +38,7 @@ struct UpdateRatioRule: FindingRule {
         for (high, tensors) in [(true, outside.high), (false, outside.low)] {
             let side = high ? "high" : "low"
             let (holds, since, ended) = sides.update(side, !tensors.isEmpty, step: recorded.step, sustain: t.sustain)
-            if let ended { ledger.close(Self.kind, about: side, lastStep: ended) }
+            if let ended { ledger.close(Self.kind, about: side, lastStep: ended, severity: .info) }
             guard holds else { continue }
             let bound = high ? t.updateRatioBand.high : t.updateRatioBand.low
             let worst = high ? tensors.max { $0.2 < $1.2 }! : tensors.min { $0.2 < $1.2 }!
