@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop", "RunFormat"]),
         .testTarget(name: "TrainingDiagnosticsTests",
                     dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat", "GradientCheck"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop"], exclude: ["Fixtures", "Snapshots"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop", "RunFormat"], exclude: ["Fixtures", "Snapshots"]),
     ]
 )
 

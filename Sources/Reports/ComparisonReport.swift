@@ -88,7 +88,7 @@ public struct ComparisonReport {
         for i in ranking() {
             body += "<h3>\(HTML.escape(names[i]))</h3>\n"
             body += runs[i].findings.isEmpty ? "<p>None.</p>\n"
-                : "<ol>\n" + runs[i].findings.enumerated().map { HTML.finding($0.element, number: $0.offset + 1) }
+                : "<ol>\n" + runs[i].findings.enumerated().map { HTML.finding($0.element, number: $0.offset + 1, end: runs[i].lastStep) }
                     .joined(separator: "\n") + "\n</ol>\n"
         }
         body += "<h2>Files</h2>\n<ul class=\"files\">\n"

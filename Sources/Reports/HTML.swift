@@ -61,7 +61,7 @@ enum HTML {
         .bad { background: #fde0dd; border: 1px solid #d62728; } .good { background: #e5f5e0; border: 1px solid #2ca02c; }
         .pair { display: flex; gap: 1.2rem; align-items: flex-start; flex-wrap: wrap; margin: 1rem 0; }
         .pair figure { flex: 3 1 560px; margin: 0; } .pair ol { flex: 2 1 320px; margin: 0; padding-left: 1.2rem; }
-        .error { color: #b00000; font-weight: 600; } .warning { color: #9a6700; font-weight: 600; }
+        .error { color: #b00000; font-weight: 600; } .warning { color: #9a6700; font-weight: 600; } .info { color: #4a6a8a; font-weight: 600; }
         code, .files a { font-family: ui-monospace, "SF Mono", Menlo, monospace; font-size: .85rem; }
         .files { columns: 3 14rem; }
         """
@@ -104,10 +104,12 @@ enum HTML {
     static func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", $0 * 100) } ?? "–" }
 
     /// One finding as a list item, numbered as on the figures.
-    static func finding(_ f: FindingRow, number: Int) -> String {
+    /// A finding as a list item: number, severity, title, layer, span (`FindingRow.span(end:)`, `end`
+    /// being the run's last step) and message.
+    static func finding(_ f: FindingRow, number: Int, end: Int?) -> String {
         let place = f.layer.isEmpty ? "" : ", layer \(f.layer)"
         let severity = f.severity.rawValue
         return "<li id=\"F\(number)\"><strong>F\(number)</strong> <span class=\"\(severity)\">\(severity)</span> "
-            + "<strong>\(escape(f.kind.title))</strong>\(escape(place)), from step \(f.step): \(escape(f.message))</li>"
+            + "<strong>\(escape(f.kind.title))</strong>\(escape(place)), \(escape(f.span(end: end))): \(escape(f.message))</li>"
     }
 }

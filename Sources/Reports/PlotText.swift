@@ -51,17 +51,26 @@ enum PlotText {
         n <= 1 ? "0" : String(format: "%.4f", Double(i) / Double(n - 1))
     }
 
-    /// Dashed vertical lines labelled `F1`, `F2`… at the steps of the findings whose kind is in `kinds`;
-    /// `number` gives a finding's label number (its place in the report's list, from 1).
+    /// Dashed vertical lines labelled `F1`, `F2`… at the steps of the findings whose kind is in `kinds`,
+    /// and a fainter dotted one at the last step of each closed span; `number` gives a finding's label
+    /// number (its place in the report's list, from 1).
     static func findingMarks(_ findings: [FindingRow], kinds: Set<FindingKind>, number: (Int) -> Int) -> String {
         var byStep: [Int: [Int]] = [:]
-        for (i, f) in findings.enumerated() where kinds.contains(f.kind) { byStep[f.step, default: []].append(number(i)) }
+        var ends: Set<Int> = []
+        for (i, f) in findings.enumerated() where kinds.contains(f.kind) {
+            byStep[f.step, default: []].append(number(i))
+            if let last = f.lastStep, last > f.step { ends.insert(last) }
+        }
         var text = ""
         for step in byStep.keys.sorted() {
             let label = byStep[step]!.map { "F\($0)" }.joined(separator: ",")
             text += "set arrow from \(step), graph 0 to \(step), graph 1 nohead dt 2 lw 1.5 lc rgb '#c00000' front\n"
             text += "set label \(quoted(label)) at \(step), graph 0.97 left offset 0.4,0 front noenhanced "
                 + "tc rgb '#c00000' font ',9'\n"
+        }
+        // Where a closed span ended: a fainter line, so the span reads between the two.
+        for step in ends.sorted() where byStep[step] == nil {
+            text += "set arrow from \(step), graph 0 to \(step), graph 1 nohead dt 3 lw 1 lc rgb '#e08080' front\n"
         }
         return text
     }

@@ -69,7 +69,7 @@ public struct RunFigures {
             \(PlotText.stepAxis(run.steps.map(\.step)))set ylabel 'loss (log scale)'
             set logscale y
             \(PlotText.yrange(range))set key top right
-            \(marks([.stagnation, .nonfinite, .exploding]))\(plot)
+            \(marks([.stagnation, .plateau, .nonfinite, .exploding]))\(plot)
 
             """
         return Figure(name: "loss", title: "Loss against step",

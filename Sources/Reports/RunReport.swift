@@ -94,7 +94,7 @@ public struct RunReport {
             if let g = groups.firstIndex(where: { $0.0 == name }) { groups[g].1.append(i) } else { groups.append((name, [i])) }
         }
         for (name, indices) in groups {
-            let list = "<ol>\n" + indices.map { HTML.finding(run.findings[$0], number: $0 + 1) }.joined(separator: "\n") + "\n</ol>"
+            let list = "<ol>\n" + indices.map { HTML.finding(run.findings[$0], number: $0 + 1, end: run.lastStep) }.joined(separator: "\n") + "\n</ol>"
             let figure = figures.first { $0.name == name }
                 .map { HTML.figure($0, folder: "figures", formats: formats).replacingOccurrences(of: "<figure id=", with: "<figure data-for=") } ?? ""
             text += "<div class=\"pair\">\n\(figure)\n\(list)\n</div>\n"

@@ -51,15 +51,17 @@ extension CSVTable {
         }
     }
 
+    /// The findings, one per span: closing rows replace their finding's first row (`FindingRow.spans`).
     public func findings() throws -> [FindingRow] {
         let step = try integers("step"), layer = try texts("layer")
         let kind = try vocabulary("kind", FindingKind.self, "a finding kind")
         let severity = try vocabulary("severity", FindingSeverity.self, "a severity"), message = try texts("message")
         let value = try optionalNumbers("value"), threshold = try optionalNumbers("threshold")
-        return (0..<count).map { i in
+        let lastStep = try optionalIntegers("last_step")
+        return FindingRow.spans((0..<count).map { i in
             FindingRow(step: step[i], layer: layer[i], kind: kind[i], severity: severity[i], value: value[i] ?? .nan,
-                       threshold: threshold[i] ?? .nan, message: message[i])
-        }
+                       threshold: threshold[i] ?? .nan, message: message[i], lastStep: lastStep[i])
+        })
     }
 
     public func gradchecks() throws -> [GradcheckRow] {

@@ -12,6 +12,8 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
     case saturated
     case updateRatio = "update_ratio"
     case stagnation
+    /// A loss plateau that ended: the loss stalled over a span of steps, then fell again (`info`).
+    case plateau
     case gradcheck
 
     /// The kind in plain words, as a report's findings list shows it.
@@ -24,6 +26,7 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
         case .saturated: "Saturated units"
         case .updateRatio: "Update ratio out of the healthy range"
         case .stagnation: "The loss stagnates"
+        case .plateau: "A loss plateau that ended"
         case .gradcheck: "Gradient check failed"
         }
     }
@@ -47,6 +50,8 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
             "when updates are large, " + Self.updateRatioRemedy(tooLarge: true) + "; when they are small, "
                 + Self.updateRatioRemedy(tooLarge: false)
         case .stagnation: "check the learning rate and the other findings; try Adam, normalisation or another init"
+        case .plateau:
+            "none needed, the loss fell again; when plateaus are long, check the learning rate and the initialisation"
         case .gradcheck: "run `gradlab check` on the model to see every bad entry"
         }
     }
@@ -66,9 +71,14 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
         case .dead, .saturated: "activity"
         case .updateRatio: "update-ratio"
         case .gradcheck: "gradcheck"
-        case .nonfinite, .stagnation: "loss"
+        case .nonfinite, .stagnation, .plateau: "loss"
         }
     }
+
+    /// The kind whose finding a row of this kind may replace in a span (`FindingRow.spans(_:)`): a plateau
+    /// that lasts to the end of the run is replaced by a stagnation row at the same step; every other kind
+    /// only by a row of its own kind.
+    public var spanKind: FindingKind { self == .plateau ? .stagnation : self }
 
     /// The run format's text, also in interpolations (`"\(kind)"` reads `update_ratio`).
     public var description: String { rawValue }
@@ -83,10 +93,15 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
 
 /// How serious a finding is: the `severity` column of findings.csv.
 public enum FindingSeverity: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
+    /// Worth knowing, nothing to fix: a loss plateau that ended.
+    case info
     /// Training goes on but something is unhealthy.
     case warning
     /// Something is broken: a non-finite value, a wrong gradient.
     case error
+
+    /// A warning or an error: something to act on. An `info` finding is not.
+    public var needsAction: Bool { self != .info }
 
     /// The run format's text.
     public var description: String { rawValue }

@@ -151,9 +151,16 @@ public struct HistogramRow: CSVRecord, Equatable, Sendable {
     }
 }
 
-/// `findings.csv` (and run.json's findings): something a person should act on.
+/// `findings.csv` (and run.json's findings): something a person should act on, over the span of steps its
+/// condition held.
+///
+/// A finding is written when its condition is first found to hold, with `lastStep` nil (open: it still
+/// holds at the last step on disk). When the condition clears, the recorder appends the same finding again
+/// (same kind, layer and step) with `lastStep` set: the last recorded step at which it held. A reader
+/// keeps the last row of each finding (`spans(_:)`), so findings.csv stays append-only and a run killed at
+/// any moment reads as its last flush left it: closed spans closed, open ones open.
 public struct FindingRow: CSVRecord, Equatable, Sendable, Codable {
-    /// The step since which the condition holds.
+    /// The first recorded step at which the condition held (the step since which it holds).
     public var step: Int
     /// The layer or parameter concerned; empty for the whole model.
     public var layer: String
@@ -162,9 +169,12 @@ public struct FindingRow: CSVRecord, Equatable, Sendable, Codable {
     public var value: Double
     public var threshold: Double
     public var message: String
+    /// The last recorded step at which the condition held, once it has cleared; nil while it holds, and
+    /// for a condition that held to the end of the run.
+    public var lastStep: Int?
 
     public init(step: Int, layer: String, kind: FindingKind, severity: FindingSeverity, value: Double, threshold: Double,
-                message: String) {
+                message: String, lastStep: Int? = nil) {
         self.step = step
         self.layer = layer
         self.kind = kind
@@ -172,12 +182,43 @@ public struct FindingRow: CSVRecord, Equatable, Sendable, Codable {
         self.value = value
         self.threshold = threshold
         self.message = message
+        self.lastStep = lastStep
     }
 
-    public static let columns = ["step", "layer", "kind", "severity", "value", "threshold", "message"]
+    /// True while the condition holds (no closing row yet).
+    public var isOpen: Bool { lastStep == nil }
+
+    /// The span in words, `end` being the run's last step on disk: "step 40" (it held once), "steps
+    /// 201–540" (it cleared after step 540), "steps 201–1000 (to the end)" (still holding at the end), or
+    /// "from step 201" (open, end unknown).
+    public func span(end: Int?) -> String {
+        if let lastStep { return lastStep == step ? "step \(step)" : "steps \(step)–\(lastStep)" }
+        guard let end, end > step else { return end == step ? "step \(step) (to the end)" : "from step \(step)" }
+        return "steps \(step)–\(end) (to the end)"
+    }
+
+    /// The rows of findings.csv as findings: the last row of each (kind's `spanKind`, layer, step) kept, in
+    /// the place of the first. Rows written before spans existed have no `last_step` and stay open.
+    public static func spans(_ rows: [FindingRow]) -> [FindingRow] {
+        struct Key: Hashable { var kind: FindingKind; var layer: String; var step: Int }
+        var position: [Key: Int] = [:]
+        var spans: [FindingRow] = []
+        for row in rows {
+            let key = Key(kind: row.kind.spanKind, layer: row.layer, step: row.step)
+            if let i = position[key] { spans[i] = row } else { position[key] = spans.count; spans.append(row) }
+        }
+        return spans
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case step, layer, kind, severity, value, threshold, message
+        case lastStep = "last_step"
+    }
+
+    public static let columns = ["step", "layer", "kind", "severity", "value", "threshold", "message", "last_step"]
     public var fields: [String] {
         ["\(step)", CSVField.text(layer), kind.rawValue, severity.rawValue, CSVField.number(value), CSVField.number(threshold),
-         CSVField.text(message)]
+         CSVField.text(message), lastStep.map(String.init) ?? ""]
     }
 }
 

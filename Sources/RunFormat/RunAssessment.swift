@@ -28,7 +28,8 @@ public struct RunAssessment: Sendable, Equatable {
     /// The findings, in the order they were found: findings.csv's when present, else run.json's.
     public var findings: [FindingRow]
     /// What the findings say, most serious first: "vanishing from step 1; first layer's gradient 2.3e-08 of
-    /// the last's", or "healthy: no findings, depth ratio 0.41".
+    /// the last's", or "healthy: no findings, depth ratio 0.41". `info` findings never make a run
+    /// unhealthy: "healthy: no warnings, depth ratio 0.41; a loss plateau over steps 201–300 that ended".
     public var diagnosis: String
     /// The diagnosis after the run's label: "sigmoid + SGD: vanishing from step 1; ...".
     public var reason: String
@@ -57,7 +58,7 @@ public struct RunAssessment: Sendable, Equatable {
         depthRatio = manifest.depthRatio
         findings = run.findings
         let label = settings.isEmpty ? self.name : settings.replacingOccurrences(of: ", ", with: " + ")
-        diagnosis = Self.diagnosis(findings: run.findings, depthRatio: manifest.depthRatio)
+        diagnosis = Self.diagnosis(findings: run.findings, depthRatio: manifest.depthRatio, end: run.lastStep)
         reason = "\(label): " + diagnosis
     }
 
@@ -67,11 +68,15 @@ public struct RunAssessment: Sendable, Equatable {
         return findings.map(\.kind).filter { seen.insert($0).inserted }
     }
 
-    /// The ``diagnosis`` of these findings.
-    static func diagnosis(findings: [FindingRow], depthRatio: Double?) -> String {
+    /// The findings to act on: warnings and errors, not `info`.
+    public var warnings: [FindingRow] { findings.filter(\.severity.needsAction) }
+
+    /// The ``diagnosis`` of these findings, `end` being the run's last step on disk.
+    static func diagnosis(findings: [FindingRow], depthRatio: Double?, end: Int? = nil) -> String {
         var parts: [String] = []
         let ratio = depthRatio.map { String(format: "%.2g", $0) }
-        func first(_ kind: FindingKind) -> FindingRow? { findings.first { $0.kind == kind } }
+        let actionable = findings.filter(\.severity.needsAction)
+        func first(_ kind: FindingKind) -> FindingRow? { actionable.first { $0.kind == kind } }
         if let f = first(.nonfinite) {
             parts.append("diverged at step \(f.step)" + (f.layer.isEmpty ? "" : ", first non-finite value in layer \(f.layer)"))
         }
@@ -81,12 +86,12 @@ public struct RunAssessment: Sendable, Equatable {
         }
         for (kind, words) in [(FindingKind.dead, "dead ReLUs"), (.saturated, "saturated units")] {
             var seen = Set<String>()
-            let layers = findings.filter { $0.kind == kind }.map(\.layer).filter { seen.insert($0).inserted }
+            let layers = actionable.filter { $0.kind == kind }.map(\.layer).filter { seen.insert($0).inserted }
             if !layers.isEmpty {
                 parts.append("\(words) in layer\(layers.count > 1 ? "s" : "") " + layers.joined(separator: ", "))
             }
         }
-        if first(.stagnation) != nil { parts.append("the loss stalls") }
+        if let f = first(.stagnation) { parts.append("the loss stalls from step \(f.step) to the end") }
         if let f = first(.updateRatio) {
             parts.append("update ratio \(f.value < f.threshold ? "below" : "above") \(String(format: "%.0e", f.threshold))"
                          + (f.layer.isEmpty ? "" : " (layer \(f.layer))"))
@@ -94,10 +99,14 @@ public struct RunAssessment: Sendable, Equatable {
         if let f = first(.gradcheck) {
             parts.append("a gradient check failed at step \(f.step) (layer \(f.layer))")
         }
-        if parts.isEmpty {
-            parts.append("healthy: no findings" + (ratio.map { ", depth ratio \($0)" } ?? ""))
+        let plateaus = findings.filter { $0.kind == .plateau }.map {
+            "a loss plateau over \($0.span(end: end))" + ($0.isOpen ? "" : " that ended")
         }
-        return parts.joined(separator: "; ")
+        if parts.isEmpty {
+            let none = findings.isEmpty ? "no findings" : "no warnings"
+            parts.append("healthy: \(none)" + (ratio.map { ", depth ratio \($0)" } ?? ""))
+        }
+        return (parts + plateaus).joined(separator: "; ")
     }
 
     /// The one ranking of runs, best first, as (rank, assessment) with rank 1 for the best:

@@ -132,7 +132,7 @@ public struct RunReader: Sendable {
         else { notes.append("activations.csv is missing: no saturation or dead-unit figure") }
         if let t = try table("histograms.csv", required: false) { data.histograms = try t.histograms() }
         if let t = try table("findings.csv", required: false) { data.findings = try t.findings() }
-        else { data.findings = manifest.findings }
+        else { data.findings = FindingRow.spans(manifest.findings) }
         if let t = try table("gradcheck.csv", required: false) { data.gradchecks = try t.gradchecks() }
         if let t = try table("gradcheck-sweep.csv", required: false) { data.sweep = try t.sweep() }
         if manifest.status == .running {

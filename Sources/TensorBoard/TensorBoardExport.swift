@@ -32,7 +32,9 @@ public final class TensorBoardExport {
     public private(set) var exportedThrough = 0
 
     private var file: EventFile?
-    private var findingsExported = 0
+    /// The findings as last exported, in run order: a finding whose row has changed since (its span
+    /// closed, or a plateau became stagnation) is exported again.
+    private var exportedFindings: [FindingRow] = []
 
     /// An exporter into `folder`, which is created (with its parents) at the first `append`.
     public init(folder: String) {
@@ -40,7 +42,8 @@ public final class TensorBoardExport {
     }
 
     /// Appends the events of `run`'s steps after those already written, up to `lastStep` (all steps on disk
-    /// when nil), and the findings not yet written whose step is at most `lastStep`. Does nothing when there
+    /// when nil), the findings not yet written whose step is at most `lastStep`, and again every finding
+    /// whose row changed since (its span closed, a plateau became stagnation). Does nothing when there
     /// is nothing new.
     ///
     /// Following a live run, pass the last step of steps.csv: the recorder writes a step's row of steps.csv
@@ -74,10 +77,21 @@ public final class TensorBoardExport {
             values[key.step, default: []].append(SummaryValue(tag: tag, content: .histogram(histogram)))
             if nonfinite > 0 { scalar(key.step, tag + "/nonfinite", Double(nonfinite)) }
         }
-        var findingsWritten = findingsExported
-        while findingsWritten < run.findings.count, run.findings[findingsWritten].step <= limit { findingsWritten += 1 }
-        let newFindings = run.findings[findingsExported..<findingsWritten]
-        for (step, findings) in Dictionary(grouping: newFindings, by: \.step) {
+        var findingsWritten = exportedFindings
+        var changedFindings: [(step: Int, finding: FindingRow)] = []
+        for (i, finding) in run.findings.enumerated() {
+            if i < findingsWritten.count {
+                guard finding != findingsWritten[i] else { continue }
+                // Shown at the step where the change is seen: the last step exported now.
+                changedFindings.append((max(limit, finding.step), finding))
+                findingsWritten[i] = finding
+            } else {
+                guard finding.step <= limit else { break }
+                changedFindings.append((finding.step, finding))
+                findingsWritten.append(finding)
+            }
+        }
+        for (step, findings) in Dictionary(grouping: changedFindings, by: \.step).mapValues({ $0.map(\.finding) }) {
             let text = findings.map(Self.line).joined(separator: "\n")
             values[step, default: []].append(SummaryValue(tag: "findings", content: .text(text)))
         }
@@ -95,7 +109,7 @@ public final class TensorBoardExport {
         self.file = file
         try file.append(records)
         exportedThrough = max(exportedThrough, limit)
-        findingsExported = findingsWritten
+        exportedFindings = findingsWritten
     }
 
     /// run.json's `created` (ISO 8601, with or without fractional seconds) in seconds since 1970; 0 when it
@@ -107,11 +121,11 @@ public final class TensorBoardExport {
         return formatter.date(from: created)?.timeIntervalSince1970 ?? 0
     }
 
-    /// A finding as one markdown line.
+    /// A finding as one markdown line, with its span as far as it is known ("from step 201" while open).
     static func line(_ finding: FindingRow) -> String {
         let place = finding.layer.isEmpty ? "" : " in `\(finding.layer)`"
         let message = finding.message.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return "- **\(finding.severity)** \(finding.kind)\(place): \(message)"
+        return "- **\(finding.severity)** \(finding.kind)\(place), \(finding.span(end: nil)): \(message)"
     }
 
     private struct HistogramKey: Hashable {

@@ -86,7 +86,9 @@ public struct RecordedStep: Sendable {
 }
 
 /// Turns statistics into findings through the rules in `Rules/`: each fires at most once per kind and
-/// subject, saying what, where, since when, and the usual remedies (`FindingKind.remedy`).
+/// subject, saying what, where, since when, and the usual remedies (`FindingKind.remedy`). A finding is
+/// returned open, and again with its `lastStep` when its condition clears (after the new findings of the
+/// step where it clears); `finish(lastStep:)` returns what only the end of training decides.
 public struct Detectors: Sendable {
     public var thresholds: DetectorThresholds
     /// Every detector. Within one hook (`FindingRule`), their findings are listed in this order.
@@ -110,7 +112,7 @@ public struct Detectors: Sendable {
             }
         }
         for i in rules.indices { findings += rules[i].evaluate(updates: recorded, thresholds, &ledger) }
-        return findings
+        return findings + ledger.takeClosed()
     }
 
     /// Findings from the global gradient norm and the loss of every step.
@@ -118,7 +120,15 @@ public struct Detectors: Sendable {
         let values = StepValues(step: step, loss: loss, gradientNorm: gradientNorm)
         var findings: [FindingRow] = []
         for i in rules.indices { findings += rules[i].evaluate(step: values, thresholds, &ledger) }
-        return findings
+        return findings + ledger.takeClosed()
+    }
+
+    /// Findings decided at the end of training (a plateau still open becomes stagnation), and the spans
+    /// that closed then; `lastStep` is the run's last step.
+    public mutating func finish(lastStep: Int) -> [FindingRow] {
+        var findings: [FindingRow] = []
+        for i in rules.indices { findings += rules[i].finish(lastStep: lastStep, thresholds, &ledger) }
+        return findings + ledger.takeClosed()
     }
 }
 

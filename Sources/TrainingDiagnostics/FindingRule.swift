@@ -7,8 +7,12 @@ import RunFormat
 /// model order, every rule's `evaluate(layer:)` (activation statistics), then every rule's
 /// `evaluate(updates:)` (update ratios); on every step, `evaluate(step:)` (loss and global norm). That is
 /// the order a step's findings are listed in. A rule keeps its own history (streaks, windows) and reports
-/// through the shared `FindingLedger`, which lets each kind and subject fire once per run. The rule's doc comment
-/// states its condition, the `DetectorThresholds` fields it reads, and where their defaults come from.
+/// through the shared `FindingLedger`, which lets each kind and subject fire once per run. A finding is
+/// raised open; when its condition clears the rule closes it (`FindingLedger.close`) with the last step it
+/// held, and `Detectors` returns the closing row after the step's new findings. At the end of training
+/// `finish(lastStep:)` lets a rule decide what only the end can (a plateau lasting to the end is
+/// stagnation). The rule's doc comment states its condition, when it clears, the `DetectorThresholds`
+/// fields it reads, and where their defaults come from.
 ///
 /// Adding a finding: a case in `FindingKind` (title, remedy, figure), one rule type in `Rules/`, its entry
 /// in `Detectors.rules`, and one test (docs/ARCHITECTURE.md, "How to add a detector").
@@ -29,6 +33,8 @@ protocol FindingRule: Sendable {
     /// Findings from one step's loss and global gradient norm (every step, recorded or not).
     mutating func evaluate(step: StepValues, _ thresholds: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow]
+    /// Findings decided at the end of training, `lastStep` being the run's last step.
+    mutating func finish(lastStep: Int, _ thresholds: DetectorThresholds, _ ledger: inout FindingLedger) -> [FindingRow]
 }
 
 extension FindingRule {
@@ -46,6 +52,8 @@ extension FindingRule {
     func evaluate(step: StepValues, _ thresholds: DetectorThresholds,
                   _ ledger: inout FindingLedger) -> [FindingRow] { [] }
 
+    func finish(lastStep: Int, _ thresholds: DetectorThresholds, _ ledger: inout FindingLedger) -> [FindingRow] { [] }
+
     /// A finding of this rule's kind and severity whose message ends with the kind's remedy.
     func finding(step: Int, layer: String, value: Double, threshold: Double, message: String,
                  remedy: String = Self.kind.remedy) -> FindingRow {
@@ -62,27 +70,66 @@ struct StepValues: Sendable {
 }
 
 /// What has been reported in this run: each kind fires at most once per subject (a layer, a side of a
-/// band, or the whole model), whichever rule raises it.
+/// band, or the whole model), whichever rule raises it; and the findings still open, until their rule
+/// closes them.
 struct FindingLedger: Sendable {
     private var reported: Set<String> = []
+    private var open: [String: FindingRow] = [:]
+    /// Closing rows not yet handed out (`takeClosed()`).
+    private var closed: [FindingRow] = []
 
-    /// `make()`'s finding, unless `kind` was already reported for `subject`.
+    /// `make()`'s finding, unless `kind` was already reported for `subject`. It stays open until `close`
+    /// unless it is made with a `lastStep` (a condition that held at one step only).
     mutating func once(_ kind: FindingKind, about subject: String = "", _ make: () -> FindingRow) -> FindingRow? {
-        guard reported.insert("\(kind.rawValue) \(subject)").inserted else { return nil }
-        return make()
+        let key = "\(kind.rawValue) \(subject)"
+        guard reported.insert(key).inserted else { return nil }
+        let row = make()
+        if row.isOpen { open[key] = row }
+        return row
+    }
+
+    /// True while a finding of `kind` about `subject` is open.
+    func isOpen(_ kind: FindingKind, about subject: String = "") -> Bool { open["\(kind.rawValue) \(subject)"] != nil }
+
+    /// Closes the open finding of `kind` about `subject`, if any: its row again with `lastStep`, the last
+    /// step at which the condition held, and `severity` when the rule says a closed span is less serious.
+    mutating func close(_ kind: FindingKind, about subject: String = "", lastStep: Int,
+                        severity: FindingSeverity? = nil) {
+        guard var row = open.removeValue(forKey: "\(kind.rawValue) \(subject)") else { return }
+        row.lastStep = max(lastStep, row.step)
+        if let severity { row.severity = severity }
+        closed.append(row)
+    }
+
+    /// Replaces the open finding of `kind` about `subject` by `row` (same step: a plateau found to last to
+    /// the end becomes stagnation), which stays open; returns it, or nil when nothing was open.
+    mutating func replace(_ kind: FindingKind, about subject: String = "", by row: FindingRow) -> FindingRow? {
+        guard open.removeValue(forKey: "\(kind.rawValue) \(subject)") != nil else { return nil }
+        return row
+    }
+
+    /// The closing rows made since the last call.
+    mutating func takeClosed() -> [FindingRow] {
+        defer { closed.removeAll() }
+        return closed
     }
 }
 
 /// Consecutive recorded steps a condition has held, and the step it began, by subject.
 struct Streaks: Sendable {
-    private var streaks: [String: (count: Int, since: Int)] = [:]
+    private var streaks: [String: (count: Int, since: Int, last: Int)] = [:]
 
     /// Counts `holds` for `subject` at `step`; true once it has held `sustain` times in a row, with the
-    /// step the streak began. A step where it does not hold ends the streak.
-    mutating func update(_ subject: String, _ holds: Bool, step: Int, sustain: Int) -> (holds: Bool, since: Int) {
-        guard holds else { streaks[subject] = nil; return (false, step) }
-        let streak = streaks[subject].map { ($0.count + 1, $0.since) } ?? (1, step)
+    /// step the streak began. A step where it does not hold ends the streak, and `ended` is then the last
+    /// step of the streak that ended (nil when there was none).
+    mutating func update(_ subject: String, _ holds: Bool, step: Int,
+                         sustain: Int) -> (holds: Bool, since: Int, ended: Int?) {
+        guard holds else {
+            let ended = streaks.removeValue(forKey: subject)?.last
+            return (false, step, ended)
+        }
+        let streak = streaks[subject].map { ($0.count + 1, $0.since, step) } ?? (1, step, step)
         streaks[subject] = streak
-        return (streak.0 >= sustain, streak.1)
+        return (streak.0 >= sustain, streak.1, nil)
     }
 }

@@ -46,7 +46,8 @@ public struct RunDescription: Sendable {
 
 /// Streams a training run into a run folder (ARCHITECTURE.md, format version 1): steps.csv every step;
 /// gradients.csv and activations.csv every `recordEvery` steps; histograms.csv every `histogramsEvery`;
-/// findings.csv as the detectors fire; run.json with the status, rewritten atomically when it changes.
+/// findings.csv as the detectors fire, and each finding again when its condition clears (its `last_step`
+/// set; readers keep the last row of a finding, `FindingRow.spans`); run.json with the status, rewritten atomically when it changes.
 ///
 /// Rows are flushed at least every `flushInterval` and at every finding, so a run killed at any moment
 /// keeps what was flushed. The first non-finite value is traced to its layer, pass and tensor and written
@@ -56,7 +57,8 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     public let options: RecordingOptions
     public private(set) var manifest: RunManifest
     public private(set) var nonFiniteOrigin: NonFiniteOrigin?
-    /// Called for every finding as it is written (the CLI prints them).
+    /// Called for every finding row as it is written: when raised (open) and when it closes (`lastStep`
+    /// set). The CLI prints them.
     public var onFinding: ((FindingRow) -> Void)?
     /// The first error writing the folder; the run stops when one occurs.
     public private(set) var writeError: Error?
@@ -267,10 +269,13 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
 
     public func trainingDidEnd(_ summary: TrainingSummary) {
         if let pendingStep { steps.append(pendingStep) }
+        let lastStep = pendingStep?.step ?? writtenSteps
         appendGradchecks(upTo: .max)
         pendingStep = nil
         manifest.stepsCompleted = summary.stepsCompleted
         manifest.finalLoss = summary.finalLoss
+        let decided = detectors.finish(lastStep: lastStep)
+        if !decided.isEmpty { report(decided) }
         let hidden = weightNames.dropLast()
         if hidden.count >= 2, let first = lastWeightNorms[hidden.first!], let last = lastWeightNorms[hidden.last!],
            last > 0 {
@@ -325,16 +330,14 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
                 + FindingKind.nonfinite.remedy)
         // Written before anything else of this step, and flushed at once.
         findings.append(finding)
-        manifest.findings.append(finding)
+        manifest.findings = FindingRow.spans(manifest.findings + [finding])
         flushAll()
         onFinding?(finding)
     }
 
     private func report(_ new: [FindingRow]) {
-        for finding in new {
-            findings.append(finding)
-            manifest.findings.append(finding)
-        }
+        for finding in new { findings.append(finding) }
+        manifest.findings = FindingRow.spans(manifest.findings + new)
         flushAll()
         for finding in new { onFinding?(finding) }
     }

@@ -97,6 +97,8 @@ struct Demo: ParsableCommand {
         expectations.append(("(a) ReLU/He is not flagged vanishing", !has("a-relu-he", [.vanishing])))
         expectations.append(("(b) without clipping: exploding or non-finite", has("b-lr2-no-clipping", [.exploding, .nonfinite])))
         expectations.append(("(b) with clipping: neither", !has("b-lr2-clip-norm-1", [.exploding, .nonfinite])))
+        expectations.append(("(c) Adam's plateau ended: not stagnation", !has("c-adam", [.stagnation])))
+        expectations.append(("(c) Adam raises no warning", assessments["c-adam"]?.warnings.isEmpty == true))
 
         let check = try GradientCheckJob(
             experiment: Experiment(DemoScenarios.checked(seed: seed)), batch: 8,

@@ -59,7 +59,7 @@ struct RunSummary {
             lines.append("Findings (\(findings.count)):")
             for f in findings {
                 let place = f.layer.isEmpty ? "" : " layer \(f.layer)"
-                lines.append("  [\(f.severity.rawValue)] \(f.kind.rawValue)\(place) from step \(f.step): \(f.message)")
+                lines.append("  [\(f.severity.rawValue)] \(f.kind.rawValue)\(place) \(f.span(end: a.steps)): \(f.message)")
             }
         }
         return lines.joined(separator: "\n")

@@ -71,7 +71,11 @@ struct Train: ParsableCommand {
                 progress?.update(record.step, detail: String(format: "loss %.4g", record.loss))
             },
             finding: { finding in
-                progress?.message("finding at step \(finding.step): \(finding.kind.rawValue) — \(finding.message)")
+                if finding.isOpen {
+                    progress?.message("\(finding.severity) at step \(finding.step): \(finding.kind.rawValue) — \(finding.message)")
+                } else {
+                    progress?.message("\(finding.kind.rawValue) held over \(finding.span(end: nil)), now cleared")
+                }
             })
         let outcome: TrainingJob.Outcome
         do {

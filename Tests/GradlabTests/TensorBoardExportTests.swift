@@ -69,7 +69,7 @@ final class TensorBoardExportTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0)
         let data = try RunReader().read(run)
         XCTAssertEqual(data.manifest.status, .interrupted)
-        try assertBoard(board, holds: data, files: 1)
+        try assertBoard(board, holds: data, files: 1, followed: true)
     }
 
     /// What following a live run does: appends in pieces, into one file, give the values of one export.
@@ -120,7 +120,7 @@ final class TensorBoardExportTests: XCTestCase {
 
     /// Every scalar, histogram and finding that `data` gives, and nothing else, read from `board`'s
     /// `files` event files.
-    private func assertBoard(_ board: URL, holds data: RunData, files: Int,
+    private func assertBoard(_ board: URL, holds data: RunData, files: Int, followed: Bool = false,
                              file: StaticString = #filePath, line: UInt = #line) throws {
         let events = try TensorBoardReader.read(board)
         XCTAssertEqual(events.files.count, files, "event files in \(board.path)", file: file, line: line)
@@ -193,17 +193,36 @@ final class TensorBoardExportTests: XCTestCase {
             }
         }
 
-        // Findings: one text per step, one line per finding, saying its severity, kind, layer and message.
+        // Findings: one line per finding, saying its severity, kind, layer, span and message. Exported once,
+        // each is at its step, one text per step. Followed live, a finding whose row changed after it was
+        // exported (its span closed, a plateau became stagnation) is exported again at a later step: its
+        // last row must be on the board, at its step or later, and every step of a finding has a text.
+        func parts(_ finding: FindingRow) -> [String] {
+            [finding.severity.rawValue, finding.kind.rawValue, finding.message, finding.span(end: nil)]
+                + (finding.layer.isEmpty ? [] : ["`\(finding.layer)`"])
+        }
         let findings = Dictionary(grouping: data.findings, by: \.step)
         XCTAssertEqual(Set(events.texts.keys), findings.isEmpty ? [] : ["findings"], file: file, line: line)
         let texts = events.texts["findings"] ?? []
+        let lines = texts.flatMap { text in
+            text.value.joined(separator: "\n").split(separator: "\n").map { (step: text.step, text: String($0)) }
+        }
+        if followed {
+            XCTAssertTrue(Set(texts.map(\.step)).isSuperset(of: findings.keys), "steps of the findings", file: file, line: line)
+            for finding in data.findings {
+                XCTAssertTrue(lines.contains { $0.step >= finding.step && parts(finding).allSatisfy($0.text.contains) },
+                              "\(finding) is not on the board: \(lines)", file: file, line: line)
+            }
+            XCTAssertLessThanOrEqual(lines.count, 2 * data.findings.count, "each finding at most twice", file: file, line: line)
+            return
+        }
         XCTAssertEqual(texts.map(\.step), findings.keys.sorted(), "steps of the findings", file: file, line: line)
         for text in texts {
             let lines = text.value.joined(separator: "\n").split(separator: "\n").map(String.init)
             let expected = findings[text.step] ?? []
             XCTAssertEqual(lines.count, expected.count, "findings at step \(text.step): \(lines)", file: file, line: line)
             for (observed, finding) in zip(lines, expected) {
-                for part in [finding.severity.rawValue, finding.kind.rawValue, finding.message] + (finding.layer.isEmpty ? [] : ["`\(finding.layer)`"]) {
+                for part in parts(finding) {
                     XCTAssertTrue(observed.contains(part), "\(observed) lacks \(part)", file: file, line: line)
                 }
             }

@@ -125,6 +125,29 @@ final class RunReportTests: XCTestCase {
         XCTAssertTrue(html.contains("40% of the ReLU units in layer 2.1 are dead"))
     }
 
+    /// A finding's span in the findings list and on its figure; an info finding reads as info.
+    func testFindingsShowTheirSpanAndInfoReadsAsInfo() throws {
+        let url = folder.appendingPathComponent("spans")
+        try RunFixture().write(to: url)
+        // A plateau raised at step 6 and closed with its last step 7, appended as the recorder does.
+        let file = try FileHandle(forWritingTo: url.appendingPathComponent("findings.csv"))
+        try file.seekToEnd()
+        try file.write(contentsOf: Data(("2,,plateau,info,0,0.01,the loss stalled,\n"
+                                         + "2,,plateau,info,0,0.01,the loss stalled,7\n").utf8))
+        try file.close()
+        let run = try RunReader().read(url)
+        XCTAssertEqual(run.findings.map(\.kind), [RunFixture().findingKind, .plateau], "one row per finding")
+        let report = RunReport(run: run)
+        let figures = report.figures()
+        let html = report.html(figures: figures)
+        XCTAssertTrue(html.contains("<span class=\"info\">info</span> <strong>A loss plateau that ended</strong>, "
+                                    + "steps 2–7: the loss stalled"), html)
+        XCTAssertTrue(html.contains(", steps 3–8 (to the end): "), "an open finding runs to the last step")
+        let loss = try XCTUnwrap(figures.first { $0.name == "loss" })
+        XCTAssertTrue(loss.commands.contains("set arrow from 2, graph 0"), "the span's first step is marked")
+        XCTAssertTrue(loss.commands.contains("set arrow from 7, graph 0"), "and its last")
+    }
+
     func testTextFromTheRunIsEscaped() throws {
         var fixture = RunFixture()
         fixture.name = "<b>run</b>"

@@ -9,8 +9,9 @@ final class FindingVocabularyTests: XCTestCase {
     func testRawValuesAreTheRunFormatsText() {
         XCTAssertEqual(FindingKind.allCases.map(\.rawValue),
                        ["vanishing", "exploding", "nonfinite", "dead", "saturated", "update_ratio", "stagnation",
-                        "gradcheck"])
-        XCTAssertEqual(FindingSeverity.allCases.map(\.rawValue), ["warning", "error"])
+                        "plateau", "gradcheck"])
+        XCTAssertEqual(FindingSeverity.allCases.map(\.rawValue), ["info", "warning", "error"])
+        XCTAssertEqual(FindingSeverity.allCases.filter(\.needsAction), [.warning, .error], "info is not to act on")
         XCTAssertEqual(EntryVerdict.allCases.map(\.rawValue), ["ok", "kink", "imprecise", "wrong"])
         XCTAssertEqual("\(FindingKind.updateRatio) \(FindingSeverity.error) \(EntryVerdict.imprecise)",
                        "update_ratio error imprecise", "interpolation writes the format's text")
@@ -56,13 +57,13 @@ final class FindingVocabularyTests: XCTestCase {
     /// A word outside a vocabulary is an error naming the file, the line, the word and every allowed word.
     func testAnUnknownWordInACSVFileIsRefusedWithTheAllowedOnes() {
         let header = FindingRow.columns.joined(separator: ",")
-        let good = "1,0,vanishing,warning,1,1,fine"
-        assertRefused("\(header)\n\(good)\n2,0,spike,warning,1,1,m\n", path: "findings.csv", read: { try $0.findings() },
+        let good = "1,0,vanishing,warning,1,1,fine,"
+        assertRefused("\(header)\n\(good)\n2,0,spike,warning,1,1,m,\n", path: "findings.csv", read: { try $0.findings() },
                       line: 3, word: "spike", allowed: FindingKind.allCases.map(\.rawValue))
-        assertRefused("\(header)\n\(good)\n\(good)\n2,0,dead,fatal,1,1,m\n", path: "findings.csv",
+        assertRefused("\(header)\n\(good)\n\(good)\n2,0,dead,fatal,1,1,m,\n", path: "findings.csv",
                       read: { try $0.findings() }, line: 4, word: "fatal",
                       allowed: FindingSeverity.allCases.map(\.rawValue))
-        assertRefused("\(header)\n2,0,Vanishing,warning,1,1,m\n", path: "findings.csv", read: { try $0.findings() },
+        assertRefused("\(header)\n2,0,Vanishing,warning,1,1,m,\n", path: "findings.csv", read: { try $0.findings() },
                       line: 2, word: "Vanishing", allowed: FindingKind.allCases.map(\.rawValue))
         let checks = GradcheckRow.columns.joined(separator: ",")
         assertRefused("\(checks)\n1,0.weight,0,1,1,0,0,ok\n1,0.weight,1,1,1,0,0,maybe\n", path: "gradcheck.csv",

@@ -69,4 +69,22 @@ final class RunAssessmentTests: XCTestCase {
         XCTAssertEqual(healthy.reason, "quiet: healthy: no findings, depth ratio 0.41")
         XCTAssertEqual(healthy.diagnosis, "healthy: no findings, depth ratio 0.41")
     }
+
+    /// A plateau that ended is information: the run stays healthy. Only stagnation says the loss stalls.
+    func testAPlateauThatEndedLeavesTheRunHealthy() {
+        var plateau = finding(.plateau, step: 201)
+        plateau.severity = .info
+        plateau.lastStep = 540
+        var ratio = finding(.updateRatio, step: 20, layer: "8")
+        ratio.severity = .info
+        ratio.lastStep = 23
+        let ended = RunAssessment(run: run("adam", loss: 0.63, losses: Array(repeating: 1, count: 1000),
+                                           findings: [ratio, plateau], depthRatio: 0.41))
+        XCTAssertEqual(ended.diagnosis, "healthy: no warnings, depth ratio 0.41; a loss plateau over steps 201–540 that ended")
+        XCTAssertTrue(ended.warnings.isEmpty)
+        let stalled = RunAssessment(run: run("sgd", loss: 1, losses: Array(repeating: 1, count: 1000),
+                                             findings: [finding(.stagnation, step: 201)]))
+        XCTAssertEqual(stalled.diagnosis, "the loss stalls from step 201 to the end")
+        XCTAssertEqual(stalled.warnings.map(\.kind), [.stagnation])
+    }
 }

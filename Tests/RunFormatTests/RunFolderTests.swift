@@ -171,4 +171,27 @@ final class CSVTableTests: XCTestCase {
             XCTAssertLessThan(String(describing: error).count, 300)
         }
     }
+
+    /// findings.csv is append-only: a closing row replaces its finding's first row, in its place; a
+    /// stagnation row replaces the plateau of the same step; a file from before spans reads as open.
+    func testFindingSpansKeepTheLastRowOfEachFinding() throws {
+        let header = "step,layer,kind,severity,value,threshold,message,last_step\n"
+        let rows = "201,,plateau,info,0,0.01,stalled,\n" + "3,1,dead,warning,0.6,0.5,dead,\n"
+            + "201,,plateau,info,0,0.01,stalled,540\n" + "700,,plateau,info,0,0.01,stalled again,\n"
+            + "700,,stagnation,warning,0,0.01,stalls,\n"
+        let spans = try table(header + rows).findings()
+        XCTAssertEqual(spans.map { "\($0.kind) \($0.step) \($0.lastStep.map(String.init) ?? "open")" },
+                       ["plateau 201 540", "dead 3 open", "stagnation 700 open"])
+        XCTAssertEqual(spans.map { $0.span(end: 1000) }, ["steps 201–540", "steps 3–1000 (to the end)",
+                                                         "steps 700–1000 (to the end)"])
+        let old = try table("step,layer,kind,severity,value,threshold,message\n3,1,dead,warning,0.6,0.5,dead\n").findings()
+        XCTAssertEqual(old.map(\.lastStep), [nil], "no last_step column: open")
+        let row = FindingRow(step: 4, layer: "", kind: .exploding, severity: .warning, value: 1, threshold: 1,
+                             message: "m", lastStep: 4)
+        XCTAssertEqual(row.fields.last, "4")
+        XCTAssertEqual(row.span(end: 9), "step 4")
+        let json = try JSONDecoder().decode(FindingRow.self, from: JSONEncoder().encode(row))
+        XCTAssertEqual(json, row, "run.json keeps last_step")
+        XCTAssertTrue(String(decoding: try JSONEncoder().encode(row), as: UTF8.self).contains("\"last_step\":4"))
+    }
 }

@@ -30,17 +30,24 @@ final class RuleTests: XCTestCase {
             var rows = rule.evaluate(gradients: s, thresholds, &ledger)
             for l in s.activations { rows += rule.evaluate(layer: l, step: s.step, thresholds, &ledger) }
             rows += rule.evaluate(updates: s, thresholds, &ledger)
-            found += rows.map { (s.step, $0) }
+            found += (rows + ledger.takeClosed()).map { (s.step, $0) }
         }
         return found
     }
 
-    private func run<Rule: FindingRule>(_ rule: Rule, losses: [Double] = [], norms: [Double] = []) -> [(at: Int, row: FindingRow)] {
+    /// Runs `rule` over steps 1, 2, ... of losses and norms, with the closing rows the ledger made, and
+    /// with `finish` the end of training after the last step (its rows at the last step + 1).
+    private func run<Rule: FindingRule>(_ rule: Rule, losses: [Double] = [], norms: [Double] = [],
+                                        finish: Bool = false) -> [(at: Int, row: FindingRow)] {
         var rule = rule, ledger = FindingLedger(), found: [(Int, FindingRow)] = []
-        for i in 0..<max(losses.count, norms.count) {
+        let steps = max(losses.count, norms.count)
+        for i in 0..<steps {
             let values = StepValues(step: i + 1, loss: i < losses.count ? losses[i] : 1,
                                     gradientNorm: i < norms.count ? norms[i] : 1)
-            found += rule.evaluate(step: values, thresholds, &ledger).map { (i + 1, $0) }
+            found += (rule.evaluate(step: values, thresholds, &ledger) + ledger.takeClosed()).map { (i + 1, $0) }
+        }
+        if finish {
+            found += (rule.finish(lastStep: steps, thresholds, &ledger) + ledger.takeClosed()).map { (steps + 1, $0) }
         }
         return found
     }
@@ -107,23 +114,80 @@ final class RuleTests: XCTestCase {
         let t = thresholds
         let large = (1...4).map { RecordedStep(step: $0, weights: weights([1, 1], updateRatio: 0.05), activations: []) }
         let found = run(UpdateRatioRule(), large)
-        assertFinding(found, of: UpdateRatioRule.self, at: 3, since: 3, layer: "0", threshold: t.updateRatioBand.high)
+        assertFinding(found, of: UpdateRatioRule.self, at: 4, since: 3, layer: "0", threshold: t.updateRatioBand.high)
         XCTAssertTrue(found.first?.row.message.hasSuffix(FindingKind.updateRatioRemedy(tooLarge: true)) == true)
         let small = (1...4).map { RecordedStep(step: $0, weights: weights([1], updateRatio: 1e-6), activations: []) }
         let low = run(UpdateRatioRule(), small)
-        assertFinding(low, of: UpdateRatioRule.self, at: 3, since: 3, layer: "0", threshold: t.updateRatioBand.low)
+        assertFinding(low, of: UpdateRatioRule.self, at: 4, since: 3, layer: "0", threshold: t.updateRatioBand.low)
+        let blip = [1e-3, 1e-3, 0.05, 1e-3, 0.05, 1e-3].enumerated().map {
+            RecordedStep(step: $0.offset + 1, weights: weights([1], updateRatio: $0.element), activations: [])
+        }
+        XCTAssertTrue(run(UpdateRatioRule(), blip).isEmpty, "outside at one recorded step only: shorter than sustain")
         XCTAssertTrue(low.first?.row.message.hasSuffix(FindingKind.updateRatioRemedy(tooLarge: false)) == true)
         let healthy = (1...4).map { RecordedStep(step: $0, weights: weights([1], updateRatio: 1e-2), activations: []) }
         XCTAssertTrue(run(UpdateRatioRule(), healthy).isEmpty, "the band's edges are inside it")
     }
 
-    func testStagnation() {
+    func testStagnationIsAPlateauThatLastsToTheEnd() {
         let t = thresholds
-        assertFinding(run(StagnationRule(), losses: [2, 2, 2, 2, 2, 2, 2, 2]), of: StagnationRule.self, at: 8, since: 5,
-                      layer: "", threshold: t.stagnationImprovement)
-        XCTAssertTrue(run(StagnationRule(), losses: [8, 8, 8, 8, 4, 4, 4, 4]).isEmpty, "halved: improving")
-        XCTAssertTrue(run(StagnationRule(), losses: [10, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]).isEmpty,
+        let flat = run(StagnationRule(), losses: [2, 2, 2, 2, 2, 2, 2, 2], finish: true)
+        XCTAssertEqual(flat.map(\.at), [8, 9], "a plateau when found, stagnation at the end: \(flat.map(\.row))")
+        guard flat.count == 2 else { return }
+        XCTAssertEqual([flat[0].row.kind, flat[1].row.kind], [.plateau, .stagnation])
+        XCTAssertEqual([flat[0].row.severity, flat[1].row.severity], [.info, .warning])
+        XCTAssertEqual([flat[0].row.step, flat[1].row.step], [5, 5], "both from the first step of the last window")
+        XCTAssertTrue(flat[1].row.isOpen, "it lasted to the end")
+        XCTAssertEqual(flat[1].row.threshold, t.stagnationImprovement)
+        XCTAssertTrue(flat[1].row.message.contains("Remedy: " + FindingKind.stagnation.remedy), flat[1].row.message)
+        XCTAssertEqual(FindingRow.spans(flat.map(\.row)).map(\.kind), [.stagnation], "stagnation replaces the plateau")
+        XCTAssertTrue(run(StagnationRule(), losses: [8, 8, 8, 8, 4, 4, 4, 4], finish: true).isEmpty, "halved: improving")
+        XCTAssertTrue(run(StagnationRule(), losses: [10, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5],
+                          finish: true).isEmpty,
                       "flat below a tenth of the first loss: converged, not stalled")
+    }
+
+    /// Scenario (c) of the demo in small: the loss stalls, then falls again; the plateau closes, and no
+    /// stagnation is left at the end.
+    func testAPlateauThatEndsIsInfoBetweenTwoSteps() {
+        let found = run(StagnationRule(), losses: [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1], finish: true)
+        XCTAssertEqual(found.map(\.at), [8, 16], "raised at the first check that holds, closed at the first that does not")
+        XCTAssertEqual(found.map(\.row.kind), [.plateau, .plateau])
+        XCTAssertEqual(found.map(\.row.severity), [.info, .info])
+        XCTAssertEqual(found.last?.row.step, 5)
+        XCTAssertEqual(found.last?.row.lastStep, 12, "the last check at which it held")
+        XCTAssertEqual(found.last?.row.span(end: 16), "steps 5–12")
+        XCTAssertFalse(FindingRow.spans(found.map(\.row)).contains { $0.severity.needsAction }, "nothing to act on")
+        // It ends within the last, partial window: the final check at the end of training sees it.
+        let late = run(StagnationRule(), losses: [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1], finish: true)
+        XCTAssertEqual(late.map(\.at), [8, 16], "\(late.map(\.row))")
+        XCTAssertEqual(late.map(\.row.kind), [.plateau, .plateau], "\(late.map(\.row))")
+        XCTAssertEqual(late.last?.row.lastStep, 12)
+        // Stalls, falls, stalls again to the end: the first plateau closed, the second is stagnation.
+        let twice = run(StagnationRule(), losses: [2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1], finish: true)
+        XCTAssertEqual(FindingRow.spans(twice.map(\.row)).map { "\($0.kind) \($0.step)–\($0.lastStep ?? -1)" },
+                       ["plateau 5–8", "stagnation 13–-1"], "\(twice.map(\.row))")
+    }
+
+    /// A streak rule's finding closes at the first recorded step where its condition no longer holds, with
+    /// the last step at which it held; it does not fire again for that subject.
+    func testAFindingClosesWhenItsConditionClears() {
+        let dead = [1.0, 1, 1, 0, 1, 1].enumerated().map {
+            RecordedStep(step: $0.offset + 1, weights: [], activations: [layer("1", dead: $0.element)])
+        }
+        let found = run(DeadUnitsRule(), dead)
+        XCTAssertEqual(found.map(\.at), [2, 4], "raised, then closed: \(found.map(\.row))")
+        XCTAssertEqual(found.map(\.row.step), [1, 1], "the same finding")
+        XCTAssertEqual(found.map(\.row.lastStep), [nil, 3])
+        XCTAssertEqual(FindingRow.spans(found.map(\.row)).map { $0.span(end: 6) }, ["steps 1–3"])
+        let still = run(DeadUnitsRule(), Array(dead.prefix(3)))
+        XCTAssertEqual(still.map(\.row.lastStep), [nil], "still dead at the end: open")
+        let large = [0.05, 0.05, 0.05, 0.05, 1e-3, 1e-3, 1e-3].enumerated().map {
+            RecordedStep(step: $0.offset + 1, weights: weights([1], updateRatio: $0.element), activations: [])
+        }
+        let ratio = run(UpdateRatioRule(), large)
+        XCTAssertEqual(ratio.map(\.row.lastStep), [nil, 5], "the median returns into the band at step 6: \(ratio.map(\.row))")
+        XCTAssertEqual(ratio.map(\.row.severity), [.warning, .info], "a span of large updates that ended is information")
+        XCTAssertEqual(found.map(\.row.severity), [.warning, .warning], "dead units that came back were a problem")
     }
 
     /// The exploding rules share one finding per run; other kinds are not held back by it.

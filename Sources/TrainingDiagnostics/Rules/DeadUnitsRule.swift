@@ -6,15 +6,17 @@ import RunFormat
 /// dead_fraction ≥ deadFraction      on `sustain` consecutive recorded steps
 /// ```
 /// Thresholds: `deadFraction` (0.5: half the layer no longer learns; CS231n's notes on activation functions
-/// describe ReLU networks with as much as 40 % of their units dead) and `sustain`. Fires once per layer.
+/// describe ReLU networks with as much as 40 % of their units dead) and `sustain`. Fires once per layer;
+/// closes at the first recorded step where the fraction is below the threshold again.
 struct DeadUnitsRule: FindingRule {
     static let kind = FindingKind.dead
     private var streaks = Streaks()
 
     mutating func evaluate(layer: RecordedStep.ActivationLayer, step: Int, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
-        let (dead, since) = streaks.update(layer.layer, layer.deadFraction >= t.deadFraction, step: step,
+        let (dead, since, ended) = streaks.update(layer.layer, layer.deadFraction >= t.deadFraction, step: step,
                                            sustain: t.sustain)
+        if let ended { ledger.close(Self.kind, about: layer.layer, lastStep: ended) }
         guard dead else { return [] }
         let found = ledger.once(Self.kind, about: layer.layer) {
             finding(step: since, layer: layer.layer, value: layer.deadFraction, threshold: t.deadFraction,

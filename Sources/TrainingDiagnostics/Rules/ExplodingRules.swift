@@ -8,10 +8,13 @@ import RunFormat
 /// ```
 /// Thresholds: `explodingDepthRatio` (1e3, the mirror of `vanishingRatio`; Pascanu, Mikolov & Bengio 2013)
 /// and `sustain`. Steps whose output gradient norm is zero or not finite are skipped. The three exploding
-/// rules share one finding per run: the first to fire reports it.
+/// rules share one finding per run: the first to fire reports it. Closes when the streak of the tensor it
+/// named ends.
 struct ExplodingDepthRule: FindingRule {
     static let kind = FindingKind.exploding
     private var streaks = Streaks()
+    /// The parameter of the finding this rule raised.
+    private var reported: String?
 
     mutating func evaluate(gradients recorded: RecordedStep, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
@@ -19,13 +22,17 @@ struct ExplodingDepthRule: FindingRule {
         var findings: [FindingRow] = []
         for weight in recorded.weights.dropLast() {
             let ratio = weight.norm / output.norm
-            let (holds, since) = streaks.update(weight.parameter, ratio > t.explodingDepthRatio, step: recorded.step,
-                                                sustain: t.sustain)
+            let (holds, since, ended) = streaks.update(weight.parameter, ratio > t.explodingDepthRatio,
+                                                       step: recorded.step, sustain: t.sustain)
+            if let ended, weight.parameter == reported { ledger.close(Self.kind, lastStep: ended) }
             if holds, let found = ledger.once(Self.kind, {
                 finding(step: since, layer: weight.layer, value: ratio, threshold: t.explodingDepthRatio,
                         message: "gradients explode towards the input: \(weight.parameter)'s gradient norm is "
                             + "\(short(ratio)) times the output layer's since step \(since).")
-            }) { findings.append(found) }
+            }) {
+                findings.append(found)
+                reported = weight.parameter
+            }
         }
         return findings
     }
@@ -37,17 +44,28 @@ struct ExplodingDepthRule: FindingRule {
 /// ‖∇θ‖ > explodingBound
 /// ```
 /// Threshold: `explodingBound` (1e4: far above the norms of healthy training, which clipping keeps near
-/// 1). Non-finite norms are the non-finite trace's (`RunRecorder`), not this rule's.
+/// 1). Non-finite norms are the non-finite trace's (`RunRecorder`), not this rule's. Closes at the first
+/// finite norm at or below the bound.
 struct ExplodingBoundRule: FindingRule {
     static let kind = FindingKind.exploding
+    /// The last step above the bound while this rule's finding is open.
+    private var lastAbove: Int?
 
-    func evaluate(step s: StepValues, _ t: DetectorThresholds, _ ledger: inout FindingLedger) -> [FindingRow] {
-        guard s.gradientNorm.isFinite, s.gradientNorm > t.explodingBound else { return [] }
+    mutating func evaluate(step s: StepValues, _ t: DetectorThresholds,
+                           _ ledger: inout FindingLedger) -> [FindingRow] {
+        guard s.gradientNorm.isFinite else { return [] }
+        guard s.gradientNorm > t.explodingBound else {
+            if let last = lastAbove { ledger.close(Self.kind, lastStep: last) }
+            lastAbove = nil
+            return []
+        }
+        if lastAbove != nil { lastAbove = s.step }
         let found = ledger.once(Self.kind) {
             finding(step: s.step, layer: "", value: s.gradientNorm, threshold: t.explodingBound,
                     message: "the global gradient norm reached \(short(s.gradientNorm)) at step \(s.step), above "
                         + "\(short(t.explodingBound)).")
         }
+        if found != nil { lastAbove = s.step }
         return found.map { [$0] } ?? []
     }
 }
@@ -58,7 +76,8 @@ struct ExplodingBoundRule: FindingRule {
 /// ‖∇θ‖_t / min{‖∇θ‖_s > 0 : s among the last growthWindow finite norms} ≥ explodingGrowth
 /// ```
 /// Thresholds: `explodingGrowth` (1e2) over `growthWindow` (20) steps: Pascanu et al. (2013, section 3)
-/// show the norm jumping by orders of magnitude at once. The finding's step is the window's minimum.
+/// show the norm jumping by orders of magnitude at once. The finding's span is from the window's minimum to
+/// the step of the jump, closed at once.
 struct ExplodingGrowthRule: FindingRule {
     static let kind = FindingKind.exploding
     private var recentNorms: [(step: Int, norm: Double)] = []
@@ -72,9 +91,11 @@ struct ExplodingGrowthRule: FindingRule {
               s.gradientNorm / low.norm >= t.explodingGrowth else { return [] }
         let growth = s.gradientNorm / low.norm
         let found = ledger.once(Self.kind) {
-            finding(step: low.step, layer: "", value: growth, threshold: t.explodingGrowth,
-                    message: "the global gradient norm grew \(short(growth))-fold from step \(low.step) to step "
-                        + "\(s.step).")
+            var row = finding(step: low.step, layer: "", value: growth, threshold: t.explodingGrowth,
+                              message: "the global gradient norm grew \(short(growth))-fold from step \(low.step) "
+                                + "to step \(s.step).")
+            row.lastStep = s.step
+            return row
         }
         return found.map { [$0] } ?? []
     }

@@ -7,15 +7,17 @@ import RunFormat
 /// ```
 /// Thresholds: `saturatedFraction` (0.5: half the layer passes almost no gradient; Glorot & Bengio 2010
 /// follow the saturation of sigmoid and tanh layers during training) and `sustain`. The band is the
-/// activation's own (`ActivationStatistics`). Fires once per layer.
+/// activation's own (`ActivationStatistics`). Fires once per layer;
+/// closes at the first recorded step where the fraction is below the threshold again.
 struct SaturationRule: FindingRule {
     static let kind = FindingKind.saturated
     private var streaks = Streaks()
 
     mutating func evaluate(layer: RecordedStep.ActivationLayer, step: Int, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
-        let (saturated, since) = streaks.update(layer.layer, layer.saturatedFraction >= t.saturatedFraction,
+        let (saturated, since, ended) = streaks.update(layer.layer, layer.saturatedFraction >= t.saturatedFraction,
                                                 step: step, sustain: t.sustain)
+        if let ended { ledger.close(Self.kind, about: layer.layer, lastStep: ended) }
         guard saturated else { return [] }
         let found = ledger.once(Self.kind, about: layer.layer) {
             finding(step: since, layer: layer.layer, value: layer.saturatedFraction, threshold: t.saturatedFraction,

@@ -4,13 +4,22 @@ import RunFormat
 ///
 /// ```
 /// median over the last updateRatioWindow recorded steps of ‖Δθ‖/‖θ‖  ∉  [low, high]
+///     for some tensor, on one side of the band, on `sustain` consecutive recorded steps
 /// ```
 /// Thresholds: `updateRatioBand` (1e-4…1e-2 around Karpathy's 1e-3, CS231n "Babysitting the learning
-/// process") and `updateRatioWindow` (20). Non-finite ratios are left out of the window. Fires once per
-/// side of the band, at the tensor furthest outside it; the message lists every tensor outside.
+/// process"), `updateRatioWindow` (20) and `sustain` (as the other rules: a median that leaves the band
+/// for a step or two, as momentum's does while it builds up, is not reported; the healthy-run suite,
+/// scripts/healthy-suite.sh, showed such spans of 1 and 4 steps). Non-finite ratios are left out of the
+/// window. Fires once per side of the band, from the step its streak began, at the tensor furthest
+/// outside it; the message lists every tensor outside. A side's finding closes at the first recorded step
+/// where no tensor's median is outside on that side, and a closed one is `info`: the optimizer's steps came
+/// back into the band by themselves (as a plateau that ended), which the healthy-run suite showed for SGD
+/// and momentum in their first few hundred steps; only a span that lasts to the end stays a `warning`.
 struct UpdateRatioRule: FindingRule {
     static let kind = FindingKind.updateRatio
     private var windows: [String: [Double]] = [:]
+    /// Consecutive recorded steps with a tensor outside the band, by side ("high", "low").
+    private var sides = Streaks()
 
     mutating func evaluate(updates recorded: RecordedStep, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
@@ -26,15 +35,19 @@ struct UpdateRatioRule: FindingRule {
             if median < t.updateRatioBand.low { outside.low.append((weight.parameter, weight.layer, median)) }
         }
         var findings: [FindingRow] = []
-        for (high, tensors) in [(true, outside.high), (false, outside.low)] where !tensors.isEmpty {
+        for (high, tensors) in [(true, outside.high), (false, outside.low)] {
+            let side = high ? "high" : "low"
+            let (holds, since, ended) = sides.update(side, !tensors.isEmpty, step: recorded.step, sustain: t.sustain)
+            if let ended { ledger.close(Self.kind, about: side, lastStep: ended, severity: .info) }
+            guard holds else { continue }
             let bound = high ? t.updateRatioBand.high : t.updateRatioBand.low
             let worst = high ? tensors.max { $0.2 < $1.2 }! : tensors.min { $0.2 < $1.2 }!
             let list = tensors.map { "\($0.0) \(short($0.2))" }.joined(separator: ", ")
-            if let found = ledger.once(Self.kind, about: high ? "high" : "low", {
-                finding(step: recorded.step, layer: worst.1, value: worst.2, threshold: bound,
+            if let found = ledger.once(Self.kind, about: side, {
+                finding(step: since, layer: worst.1, value: worst.2, threshold: bound,
                         message: "updates are \(high ? "large" : "small") against the weights: the median "
                             + "‖Δθ‖/‖θ‖ over the last \(t.updateRatioWindow) recorded steps (up to step "
-                            + "\(recorded.step)) is \(high ? "above" : "below") \(short(bound)) for \(list).",
+                            + "\(recorded.step)) is \(high ? "above" : "below") \(short(bound)) for \(list), since step \(since).",
                         remedy: FindingKind.updateRatioRemedy(tooLarge: high))
             }) { findings.append(found) }
         }

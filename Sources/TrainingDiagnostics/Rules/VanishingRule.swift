@@ -9,10 +9,12 @@ import RunFormat
 /// layers' gradients are three orders of magnitude below the top's; healthy ReLU/He networks stay within
 /// one, He et al. 2015) and `sustain`. Steps where no weight has a positive finite gradient norm are
 /// skipped without breaking a streak. Fires once per run, at the layer nearest the input, from the step its
-/// streak began; the message names every tensor below the ratio.
+/// streak began; the message names every tensor below the ratio. Closes when that layer's streak ends.
 struct VanishingRule: FindingRule {
     static let kind = FindingKind.vanishing
     private var streaks = Streaks()
+    /// The parameter the finding is about, once raised.
+    private var reported: String?
 
     mutating func evaluate(gradients recorded: RecordedStep, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
@@ -20,8 +22,9 @@ struct VanishingRule: FindingRule {
         var vanishing: [(weight: RecordedStep.WeightGradient, ratio: Double, since: Int)] = []
         for weight in recorded.weights {
             let ratio = weight.norm / largest
-            let (holds, since) = streaks.update(weight.parameter, ratio < t.vanishingRatio, step: recorded.step,
-                                                sustain: t.sustain)
+            let (holds, since, ended) = streaks.update(weight.parameter, ratio < t.vanishingRatio, step: recorded.step,
+                                                       sustain: t.sustain)
+            if let ended, weight.parameter == reported { ledger.close(Self.kind, lastStep: ended) }
             if holds { vanishing.append((weight, ratio, since)) }
         }
         guard let (first, ratio, since) = vanishing.first else { return [] }
@@ -33,6 +36,7 @@ struct VanishingRule: FindingRule {
                         + "\(short(ratio)) of the largest (\(largestName)) since step \(since); "
                         + "below \(short(t.vanishingRatio)) of it: \(names).")
         }
+        if found != nil { reported = first.parameter }
         return found.map { [$0] } ?? []
     }
 }
