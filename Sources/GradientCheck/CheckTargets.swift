@@ -6,7 +6,8 @@ public enum CheckTargets {
     ///
     /// The model runs in training mode (BatchNorm checked as the function of the batch it is), with
     /// dropout masks frozen so that every evaluation sees the same mask; BatchNorm's running statistics,
-    /// which each training-mode pass would move, are restored afterwards by `restore`.
+    /// which each training-mode pass would move, are restored afterwards by `restore`. Every evaluation
+    /// is probed (`KinkProbe`) for inputs of layers with declared kinks that changed side of a kink point.
     public static func model(_ model: Sequential<Double>, loss: any Loss<Double>, inputs: Tensor<Double>,
                              target: LossTarget<Double>) -> (problem: CheckProblem, restore: () -> Void) {
         let randomStates = model.namedLayers.compactMap(\.layer.randomState)
@@ -19,10 +20,17 @@ public enum CheckTargets {
         _ = model.backward(loss.backward())
         for state in randomStates { state.isFrozen = true }
         let parameters = model.parameters
+        // Every evaluation is probed for declared kinks against the unperturbed pass.
+        let probe = KinkProbe(model: model)
+        probe.recordReference { _ = model.forward(inputs, mode: .training, tracer: probe) }
         let problem = CheckProblem(
             names: parameters.map(\.name), tensors: parameters.map(\.parameter.value),
             analytic: parameters.map { $0.parameter.gradient.copy() },
-            evaluate: { Double(loss.forward(model.forward(inputs, mode: .training), target)) })
+            evaluate: {
+                probe.begin()
+                return Double(loss.forward(model.forward(inputs, mode: .training, tracer: probe), target))
+            },
+            crossing: { probe.crossing })
         let restore = {
             for (state, frozen) in zip(randomStates, previousFreeze) { state.isFrozen = frozen }
             for (tensor, saved) in buffers { tensor.assign(from: saved) }
@@ -43,8 +51,11 @@ public enum CheckTargets {
         for state in randomStates { state.isFrozen = true }
         let weights = Tensor<Double>(shape: y.shape)
         for i in 0..<weights.count { weights[i] = generator.nextNormal() }
+        let probe = KinkProbe(model: layer)
+        probe.recordReference { _ = layer.forward(x, mode: mode, tracer: probe) }
         func value() -> Double {
-            let out = layer.forward(x, mode: mode)
+            probe.begin()
+            let out = layer.forward(x, mode: mode, tracer: probe)
             var total = 0.0
             for i in 0..<out.count { total += out[i] * weights[i] }
             return total
@@ -55,7 +66,7 @@ public enum CheckTargets {
         let parameters = layer.parameters
         return CheckProblem(names: ["input"] + parameters.map(\.name), tensors: [x] + parameters.map(\.parameter.value),
                             analytic: [inputGradient] + parameters.map { $0.parameter.gradient.copy() },
-                            evaluate: value)
+                            evaluate: value, crossing: { probe.crossing })
     }
 
     /// A loss: f(p) = loss(p, target), checked with respect to the prediction p.
