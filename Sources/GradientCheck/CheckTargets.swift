@@ -23,14 +23,38 @@ public enum CheckTargets {
         // Every evaluation is probed for declared kinks against the unperturbed pass.
         let probe = KinkProbe(model: model)
         probe.recordReference { _ = model.forward(inputs, mode: .training, tracer: probe) }
-        let problem = CheckProblem(
+        // Focus: a tensor of top-level layer k changes only what layer k and those above compute, so an
+        // evaluation starts at layer k from its unperturbed input, kept from one whole pass made when the
+        // focus moves. The input is layer k−1's own output buffer, which only layer k−1 overwrites.
+        let layers = model.layers
+        let owners = parameters.map { Int($0.name.prefix { $0 != "." }) ?? 0 }
+        var start = 0
+        var layerInputs: [Tensor<Double>] = []
+        let focus: (Int?) -> Void = { t in
+            start = 0
+            guard let t else { return }
+            var x = inputs
+            layerInputs = []
+            for layer in layers {
+                layerInputs.append(x)
+                x = layer.forward(x, mode: .training, tracer: probe)
+            }
+            start = owners[t]
+        }
+        var problem = CheckProblem(
             names: parameters.map(\.name), tensors: parameters.map(\.parameter.value),
             analytic: parameters.map { $0.parameter.gradient.copy() },
             evaluate: {
                 probe.begin()
-                return Double(loss.forward(model.forward(inputs, mode: .training, tracer: probe), target))
+                guard start > 0 else {
+                    return Double(loss.forward(model.forward(inputs, mode: .training, tracer: probe), target))
+                }
+                var x = layerInputs[start]
+                for layer in layers[start...] { x = layer.forward(x, mode: .training, tracer: probe) }
+                return Double(loss.forward(x, target))
             },
             crossing: { probe.crossing })
+        problem.focus = focus
         let restore = {
             for (state, frozen) in zip(randomStates, previousFreeze) { state.isFrozen = frozen }
             for (tensor, saved) in buffers { tensor.assign(from: saved) }
@@ -124,7 +148,9 @@ extension GradientChecker {
     /// h² (truncation), then rises as ε·|f|/h (round-off), the V that shows where h is best.
     public func stepSweep(_ problem: CheckProblem, entries: [(tensor: Int, index: Int)]) -> [SweepPoint] {
         var points: [SweepPoint] = []
+        defer { problem.focus?(nil) }
         for (t, i) in entries {
+            problem.focus?(t)
             let x = problem.tensors[t]
             let original = x[i]
             let analytic = problem.analytic[t][i]

@@ -36,6 +36,10 @@ public struct CheckProblem {
     public var crossing: () -> KinkCrossing?
     /// Whether `crossing` is a probe (true) or no kink information exists (plain functions).
     public var probesKinks: Bool
+    /// Called with a tensor's position before its entries are perturbed, and with nil when any tensor may
+    /// change again: a model then re-runs only the layers from the one holding the tensor, reusing the
+    /// unperturbed activations below it (`CheckTargets.model`). Nil for problems that always run whole.
+    public var focus: ((Int?) -> Void)?
 
     public init(names: [String], tensors: [Tensor<Double>], analytic: [Tensor<Double>], evaluate: @escaping () -> Double,
                 crossing: (() -> KinkCrossing?)? = nil) {
@@ -90,7 +94,9 @@ public struct GradientChecker: Sendable {
     public func check(_ problem: CheckProblem) -> [TensorCheck] {
         var generator = RandomGenerator(seed: seed)
         let f0 = problem.evaluate()
+        defer { problem.focus?(nil) }
         return problem.tensors.indices.map { t in
+            problem.focus?(t)
             let tensor = problem.tensors[t], gradient = problem.analytic[t], name = problem.names[t]
             var evaluations = 0
             let entries: [CheckedEntry]

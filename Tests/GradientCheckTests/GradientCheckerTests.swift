@@ -218,4 +218,43 @@ final class GradientCheckerTests: XCTestCase {
         let found = GradientChecker(mode: .direction, seed: seed).check(faulty)[0].entries.filter { $0.judgement.verdict == .wrong }
         XCTAssertTrue(found.contains { $0.index == "7" }, "\(found.map(\.index))")
     }
+
+    /// Focused evaluations (only the layers from the perturbed tensor's up) give exactly the whole model's
+    /// value, for every tensor, after other tensors were perturbed and whole passes ran in between.
+    func testAFocusedEvaluationEqualsTheWholePass() {
+        var generator = RandomGenerator(seed: 8)
+        let model = Sequential<Double>([
+            Dense<Double>(inputFeatures: 3, outputFeatures: 6, initializer: .heNormal(), generator: &generator),
+            ActivationLayer<Double>(.relu), BatchNorm1d<Double>(features: 6),
+            Residual<Double>(Sequential([
+                Dense<Double>(inputFeatures: 6, outputFeatures: 6, initializer: .xavierNormal(), generator: &generator),
+                LayerNorm<Double>(features: 6), ActivationLayer<Double>(.tanh)])),
+            Dropout<Double>(probability: 0.3, seed: 4),
+            Dense<Double>(inputFeatures: 6, outputFeatures: 3, initializer: .xavierNormal(), generator: &generator),
+        ])
+        let inputs = Tensor<Double>(shape: [5, 3])
+        for i in 0..<inputs.count { inputs[i] = generator.nextNormal() }
+        let (problem, restore) = CheckTargets.model(model, loss: SoftmaxCrossEntropy<Double>(), inputs: inputs,
+                                                    target: .classes([0, 1, 2, 1, 0]))
+        defer { restore() }
+        XCTAssertNotNil(problem.focus)
+        func perturbed(_ t: Int, _ value: () -> Double) -> Double {
+            let x = problem.tensors[t], original = x[0]
+            x[0] = original + 0.1
+            defer { x[0] = original }
+            return value()
+        }
+        let base = problem.evaluate()
+        let whole = problem.tensors.indices.map { t in perturbed(t) { problem.evaluate() } }
+        for t in problem.tensors.indices {
+            XCTAssertNotEqual(whole[t], base, "\(problem.names[t]): the perturbation matters")
+        }
+        // As the checker does: the last pass before a new focus ran with a perturbed tensor.
+        for t in problem.tensors.indices {
+            problem.focus?(t)
+            XCTAssertEqual(perturbed(t) { problem.evaluate() }, whole[t], "\(problem.names[t])")
+        }
+        problem.focus?(nil)
+        XCTAssertEqual(problem.evaluate(), base)
+    }
 }
