@@ -159,6 +159,9 @@ public struct ShapeMismatch: Error, Equatable, CustomStringConvertible {
 /// backward hooks; the trainer uses one to show observers every layer of the tree.
 public protocol LayerTracer<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
+    /// `layer`'s forward pass begins with `input` (torch's forward pre-hook). The default ignores it; the
+    /// gradient checker's kink probe reads the inputs of layers that declare `kinks`.
+    func layer(_ layer: any Layer<Scalar>, willForward input: Tensor<Scalar>)
     /// `layer`'s forward pass has finished with `output`.
     func layer(_ layer: any Layer<Scalar>, didProduce output: Tensor<Scalar>)
     /// `layer`'s backward pass begins with `outputGradient`, ∂L/∂output.
@@ -227,8 +230,13 @@ public protocol Layer<Scalar>: AnyObject {
     var randomState: (any RandomState)? { get }
 }
 
+extension LayerTracer {
+    public func layer(_ layer: any Layer<Scalar>, willForward input: Tensor<Scalar>) {}
+}
+
 extension Layer {
     public func forward(_ input: Tensor<Scalar>, mode: Mode, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        tracer.layer(self, willForward: input)
         let output = forward(input, mode: mode)
         tracer.layer(self, didProduce: output)
         return output

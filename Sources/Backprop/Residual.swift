@@ -45,6 +45,7 @@ public final class Residual<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ input: Tensor<Scalar>, mode: Mode, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        tracer.layer(self, willForward: input)
         let y = sum(input, block.forward(input, mode: mode, tracer: tracer))
         tracer.layer(self, didProduce: y)
         return y

@@ -55,6 +55,7 @@ public final class Sequential<Scalar: TensorScalar>: Layer {
     }
 
     public func forward(_ input: Tensor<Scalar>, mode: Mode, tracer: any LayerTracer<Scalar>) -> Tensor<Scalar> {
+        tracer.layer(self, willForward: input)
         var x = input
         for layer in layers { x = layer.forward(x, mode: mode, tracer: tracer) }
         tracer.layer(self, didProduce: x)

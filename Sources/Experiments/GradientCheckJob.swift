@@ -115,7 +115,7 @@ extension GradientCheckJob.Report {
     /// The terminal table: one line per parameter tensor.
     public var table: String {
         var lines = ["Gradient check (\(mode) mode, batch \(batch), Double; rule |a−n| ≤ \(tolerance.absolute) + "
-                     + "\(tolerance.relative)·|n|, step \(tolerance.step)·max(1,|θ|))",
+                     + "\(tolerance.relative)·|n|, step \(tolerance.step)·max(1,|θ|), shrunk at kinks)",
                      "tensor          shape        checked  worst rel. error  worst index    ok  kink  imprecise  wrong  status"]
         for t in tensors {
             let worst = t.worst
@@ -131,7 +131,9 @@ extension GradientCheckJob.Report {
         }
         let wrong = tensors.flatMap(\.entries).filter { $0.judgement.verdict == .wrong }
         for e in wrong.prefix(10) {
-            lines.append("  \(EntryVerdict.wrong.rawValue): \(e.tensor)[\(e.index)] analytic \(e.judgement.analytic), numeric \(e.judgement.numeric)")
+            lines.append("  \(EntryVerdict.wrong.rawValue): \(e.tensor)[\(e.index)] analytic \(e.judgement.analytic), numeric "
+                         + "\(e.judgement.numeric) (h \(e.judgement.step), slopes \(e.judgement.forward) and \(e.judgement.backward), "
+                         + "predicted error \(e.judgement.predictedError))")
         }
         if wrong.count > 10 { lines.append("  … and \(wrong.count - 10) more wrong entries in gradcheck.csv") }
         lines.append(hasWrong ? "Result: WRONG gradients found" : "Result: all gradients agree (kinks and imprecise entries are not bugs)")
@@ -140,7 +142,11 @@ extension GradientCheckJob.Report {
 
     /// `--json`: the tensors and their entries.
     public func json() throws -> Data {
-        struct Entry: Codable { var index: String; var analytic, numeric, abs_error, rel_error: Double; var verdict: String }
+        struct Entry: Codable {
+            var index: String; var analytic, numeric, abs_error, rel_error: Double; var verdict: String
+            var h, forward_slope, backward_slope, roundoff_error, truncation_error: Double
+            var kink_crossed: Bool; var kink_unit: String?
+        }
         struct TensorResult: Codable {
             var name: String; var shape: [Int]; var checked: Int; var worst_rel_error: Double?; var worst_index: String?
             var verdicts: [String: Int]; var status: String; var entries: [Entry]
@@ -156,7 +162,11 @@ extension GradientCheckJob.Report {
                              entries: t.entries.map {
                                  Entry(index: $0.index, analytic: $0.judgement.analytic, numeric: $0.judgement.numeric,
                                        abs_error: $0.judgement.absoluteError, rel_error: $0.judgement.relativeError,
-                                       verdict: $0.judgement.verdict.rawValue)
+                                       verdict: $0.judgement.verdict.rawValue, h: $0.judgement.step,
+                                       forward_slope: $0.judgement.forward, backward_slope: $0.judgement.backward,
+                                       roundoff_error: $0.judgement.roundoffError,
+                                       truncation_error: $0.judgement.truncationError,
+                                       kink_crossed: $0.judgement.crossedKink, kink_unit: $0.judgement.kink?.description)
                              })
             })
         let encoder = JSONEncoder()

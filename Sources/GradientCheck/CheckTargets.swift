@@ -6,7 +6,8 @@ public enum CheckTargets {
     ///
     /// The model runs in training mode (BatchNorm checked as the function of the batch it is), with
     /// dropout masks frozen so that every evaluation sees the same mask; BatchNorm's running statistics,
-    /// which each training-mode pass would move, are restored afterwards by `restore`.
+    /// which each training-mode pass would move, are restored afterwards by `restore`. Every evaluation
+    /// is probed (`KinkProbe`) for inputs of layers with declared kinks that changed side of a kink point.
     public static func model(_ model: Sequential<Double>, loss: any Loss<Double>, inputs: Tensor<Double>,
                              target: LossTarget<Double>) -> (problem: CheckProblem, restore: () -> Void) {
         let randomStates = model.namedLayers.compactMap(\.layer.randomState)
@@ -19,10 +20,41 @@ public enum CheckTargets {
         _ = model.backward(loss.backward())
         for state in randomStates { state.isFrozen = true }
         let parameters = model.parameters
-        let problem = CheckProblem(
+        // Every evaluation is probed for declared kinks against the unperturbed pass.
+        let probe = KinkProbe(model: model)
+        probe.recordReference { _ = model.forward(inputs, mode: .training, tracer: probe) }
+        // Focus: a tensor of top-level layer k changes only what layer k and those above compute, so an
+        // evaluation starts at layer k from its unperturbed input, kept from one whole pass made when the
+        // focus moves. The input is layer k−1's own output buffer, which only layer k−1 overwrites.
+        let layers = model.layers
+        let owners = parameters.map { Int($0.name.prefix { $0 != "." }) ?? 0 }
+        var start = 0
+        var layerInputs: [Tensor<Double>] = []
+        let focus: (Int?) -> Void = { t in
+            start = 0
+            guard let t else { return }
+            var x = inputs
+            layerInputs = []
+            for layer in layers {
+                layerInputs.append(x)
+                x = layer.forward(x, mode: .training, tracer: probe)
+            }
+            start = owners[t]
+        }
+        var problem = CheckProblem(
             names: parameters.map(\.name), tensors: parameters.map(\.parameter.value),
             analytic: parameters.map { $0.parameter.gradient.copy() },
-            evaluate: { Double(loss.forward(model.forward(inputs, mode: .training), target)) })
+            evaluate: {
+                probe.begin()
+                guard start > 0 else {
+                    return Double(loss.forward(model.forward(inputs, mode: .training, tracer: probe), target))
+                }
+                var x = layerInputs[start]
+                for layer in layers[start...] { x = layer.forward(x, mode: .training, tracer: probe) }
+                return Double(loss.forward(x, target))
+            },
+            crossing: { probe.crossing })
+        problem.focus = focus
         let restore = {
             for (state, frozen) in zip(randomStates, previousFreeze) { state.isFrozen = frozen }
             for (tensor, saved) in buffers { tensor.assign(from: saved) }
@@ -43,8 +75,11 @@ public enum CheckTargets {
         for state in randomStates { state.isFrozen = true }
         let weights = Tensor<Double>(shape: y.shape)
         for i in 0..<weights.count { weights[i] = generator.nextNormal() }
+        let probe = KinkProbe(model: layer)
+        probe.recordReference { _ = layer.forward(x, mode: mode, tracer: probe) }
         func value() -> Double {
-            let out = layer.forward(x, mode: mode)
+            probe.begin()
+            let out = layer.forward(x, mode: mode, tracer: probe)
             var total = 0.0
             for i in 0..<out.count { total += out[i] * weights[i] }
             return total
@@ -55,7 +90,7 @@ public enum CheckTargets {
         let parameters = layer.parameters
         return CheckProblem(names: ["input"] + parameters.map(\.name), tensors: [x] + parameters.map(\.parameter.value),
                             analytic: [inputGradient] + parameters.map { $0.parameter.gradient.copy() },
-                            evaluate: value)
+                            evaluate: value, crossing: { probe.crossing })
     }
 
     /// A loss: f(p) = loss(p, target), checked with respect to the prediction p.
@@ -113,7 +148,9 @@ extension GradientChecker {
     /// h² (truncation), then rises as ε·|f|/h (round-off), the V that shows where h is best.
     public func stepSweep(_ problem: CheckProblem, entries: [(tensor: Int, index: Int)]) -> [SweepPoint] {
         var points: [SweepPoint] = []
+        defer { problem.focus?(nil) }
         for (t, i) in entries {
+            problem.focus?(t)
             let x = problem.tensors[t]
             let original = x[i]
             let analytic = problem.analytic[t][i]

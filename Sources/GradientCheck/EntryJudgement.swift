@@ -47,6 +47,18 @@ public struct EntryJudgement: Sendable, Equatable {
     /// The error the finite difference is predicted to make: round-off plus estimated truncation.
     public var predictedError: Double
     public var verdict: EntryVerdict
+    /// The step h of the differences judged.
+    public var step: Double = .nan
+    /// The predicted round-off error of the central difference, 16·ε·max|f| / h.
+    public var roundoffError: Double = .nan
+    /// The truncation error estimated from the central differences at h and h/2, |D(h/2) − D(h)|; NaN
+    /// when the first comparison passed and no second step was evaluated.
+    public var truncationError: Double = .nan
+    /// The declared kink crossed by the differences judged (`kink` verdicts), or, when a smaller step was
+    /// needed, the one a larger step crossed; nil when no step crossed one (or kinks were not probed).
+    public var kink: KinkCrossing?
+    /// Whether the differences judged crossed `kink` (true only for `kink` verdicts from the probe).
+    public var crossedKink: Bool = false
 
     public var absoluteError: Double { abs(analytic - numeric) }
     public var relativeError: Double { Tolerance.relativeError(analytic: analytic, numeric: numeric) }
@@ -57,9 +69,12 @@ public struct EntryJudgement: Sendable, Equatable {
     ///   - f0: f(θ); `plus`, `minus`: f(θ ± h); `h`: the step.
     ///   - refine: evaluates f(θ ± h/2) on demand, for Richardson extrapolation
     ///     n_R = (4·D(h/2) − D(h)) / 3, whose error is O(h⁴) (used only when the first comparison fails).
+    ///   - kinksProbed: the evaluations were probed for declared kinks and crossed none, so a jump between
+    ///     the one-sided slopes is not read as a kink (the guess is kept for plain functions only).
     public init(analytic: Double, f0: Double, plus: Double, minus: Double, h: Double, tolerance: Tolerance,
-                refine: () -> (plus: Double, minus: Double)) {
+                kinksProbed: Bool = false, refine: () -> (plus: Double, minus: Double)?) {
         self.analytic = analytic
+        step = h
         let central = (plus - minus) / (2 * h)
         forward = (plus - f0) / h
         backward = (f0 - minus) / h
@@ -69,6 +84,7 @@ public struct EntryJudgement: Sendable, Equatable {
         let roundoff = 16 * Double.ulpOfOne * magnitude / h
         numeric = central
         predictedError = roundoff
+        roundoffError = roundoff
         verdict = .ok
         guard analytic.isFinite && central.isFinite else {
             verdict = .wrong
@@ -79,7 +95,7 @@ public struct EntryJudgement: Sendable, Equatable {
         // Kink: the one-sided slopes differ by more than smooth curvature and noise can explain.
         let jump = abs(forward - backward)
         let oneSidedNoise = 2 * roundoff * 2
-        if jump > 10 * oneSidedNoise && jump > tolerance.absolute + tolerance.relative * max(abs(forward), abs(backward)) {
+        if !kinksProbed && jump > 10 * oneSidedNoise && jump > tolerance.absolute + tolerance.relative * max(abs(forward), abs(backward)) {
             let low = min(forward, backward), high = max(forward, backward)
             let slack = tolerance.absolute + tolerance.relative * max(abs(low), abs(high)) + oneSidedNoise
             verdict = (analytic >= low - slack && analytic <= high + slack) ? .kink : .wrong
@@ -88,13 +104,34 @@ public struct EntryJudgement: Sendable, Equatable {
         }
 
         // Richardson: a second central difference at h/2, and the truncation estimate from the pair.
-        let half = refine()
+        // A refinement whose evaluations crossed a kink is not used (nil): the central difference stands.
+        guard let half = refine() else {
+            verdict = abs(analytic - numeric) <= predictedError ? .imprecise : .wrong
+            return
+        }
         let centralHalf = (half.plus - half.minus) / h
         let extrapolated = (4 * centralHalf - central) / 3
         let truncation = abs(centralHalf - central)
+        truncationError = truncation
         predictedError = 2 * (roundoff + 2 * 16 * Double.ulpOfOne * magnitude / h + truncation)
         numeric = extrapolated.isFinite ? extrapolated : central
         if tolerance.accepts(analytic: analytic, numeric: numeric) { return }
         verdict = abs(analytic - numeric) <= predictedError ? .imprecise : .wrong
+    }
+
+    /// The judgement when every usable step, down to the round-off floor, crossed the declared kink
+    /// `crossing`: the function is not differentiable within reach of the point, so no finite difference
+    /// can judge the entry.
+    public init(kinkAt crossing: KinkCrossing, analytic: Double, f0: Double, plus: Double, minus: Double, h: Double) {
+        self.analytic = analytic
+        numeric = (plus - minus) / (2 * h)
+        forward = (plus - f0) / h
+        backward = (f0 - minus) / h
+        roundoffError = 16 * Double.ulpOfOne * max(abs(f0), abs(plus), abs(minus)) / h
+        predictedError = max(roundoffError, abs(forward - backward) / 2)
+        verdict = .kink
+        step = h
+        kink = crossing
+        crossedKink = true
     }
 }

@@ -69,10 +69,18 @@ extension CSVTable {
         let analytic = try optionalNumbers("analytic"), numeric = try optionalNumbers("numeric")
         let absolute = try required("abs_error"), relative = try required("rel_error")
         let verdict = try vocabulary("verdict", EntryVerdict.self, "a verdict")
+        // The evidence columns, added later: optional.
+        let h = try optionalNumbers("h"), forward = try optionalNumbers("forward_slope")
+        let backward = try optionalNumbers("backward_slope"), crossed = try optionalNumbers("kink_crossed")
+        let unit = columns.contains("kink_unit") ? try texts("kink_unit") : Array(repeating: "", count: count)
+        let roundoff = try optionalNumbers("roundoff_error"), truncation = try optionalNumbers("truncation_error")
         return (0..<count).map { i in
             GradcheckRow(step: step[i], parameter: parameter[i], index: index[i],
                          analytic: analytic[i] ?? .nan, numeric: numeric[i] ?? .nan, absoluteError: absolute[i],
-                         relativeError: relative[i], verdict: verdict[i])
+                         relativeError: relative[i], verdict: verdict[i], h: h[i] ?? .nan,
+                         forwardSlope: forward[i] ?? .nan, backwardSlope: backward[i] ?? .nan,
+                         kinkCrossed: (crossed[i] ?? 0) != 0, kinkUnit: unit[i], roundoffError: roundoff[i] ?? .nan,
+                         truncationError: truncation[i] ?? .nan)
         }
     }
 

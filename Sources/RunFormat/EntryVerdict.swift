@@ -1,9 +1,12 @@
 /// What a checked gradient entry (or direction) is judged to be: the `verdict` column of gradcheck.csv.
 ///
 /// - `ok`: analytic and numeric agree within the tolerance.
-/// - `kink`: the function is not differentiable there (a ReLU, max or clamp changed regime between θ−h and
-///   θ+h: the two one-sided differences disagree beyond the noise), and the analytic value lies between
-///   them, in the subgradient interval. Not a bug. Caveat: when one coordinate sits on several kinks that
+/// - `kink`: the function is not differentiable within reach of the point. For models and layers the
+///   checker detects it: every step it could use, down to the round-off floor, moved the input of a
+///   layer across a kink that layer declares (a ReLU's 0, a hardtanh bound), and the row names the unit
+///   (`kink_unit`). For plain functions, which declare nothing, it is inferred: the two one-sided
+///   differences disagree beyond the noise and the analytic value lies between them, in the subgradient
+///   interval. Not a bug. Caveat (for the inferred case): when one coordinate sits on several kinks that
 ///   it crosses in opposite directions (a weight whose input column has both signs, over a batch of
 ///   examples all exactly at a ReLU's zero), the subgradient set is wider than the one-sided slopes span,
 ///   and a correct analytic value can fall outside them; such exact multi-kink points are rare in practice
@@ -33,7 +36,7 @@ public enum EntryVerdict: String, Sendable, CaseIterable, Codable, CustomStringC
     public var meaning: String {
         switch self {
         case .ok: "analytic and numeric gradients agree within the tolerance"
-        case .kink: "a ReLU-like kink between θ−h and θ+h, analytic value inside the one-sided slopes: not a bug"
+        case .kink: "every usable step crossed a kink (a ReLU's 0, a hardtanh bound), named in kink_unit: not a bug"
         case .imprecise:
             "outside the tolerance but within the finite difference's own predicted error: not evidence of a bug"
         case .wrong: "the backward pass disagrees with the function"

@@ -222,7 +222,10 @@ public struct FindingRow: CSVRecord, Equatable, Sendable, Codable {
     }
 }
 
-/// `gradcheck.csv`: one checked gradient entry.
+/// `gradcheck.csv`: one checked gradient entry, with the evidence it was judged on.
+///
+/// The evidence columns (`h` to `truncation_error`) were added after the first eight; they may be
+/// absent from older files or other frameworks' (NaN, false and empty then).
 public struct GradcheckRow: CSVRecord, Equatable, Sendable {
     /// Nil for a check outside training.
     public var step: Int?
@@ -234,9 +237,25 @@ public struct GradcheckRow: CSVRecord, Equatable, Sendable {
     public var absoluteError: Double
     public var relativeError: Double
     public var verdict: EntryVerdict
+    /// The finite-difference step h the verdict was drawn from.
+    public var h: Double
+    /// The one-sided slopes (f(θ+h) − f(θ))/h and (f(θ) − f(θ−h))/h.
+    public var forwardSlope: Double
+    public var backwardSlope: Double
+    /// Whether the differences judged crossed a declared kink (a `kink` verdict found by the probe).
+    public var kinkCrossed: Bool
+    /// The unit whose kink was crossed, `layer[element]` (`3[0;5]`), by the judged step or by a larger
+    /// one that was abandoned for a smaller step; empty when no step crossed one.
+    public var kinkUnit: String
+    /// The predicted round-off error of the central difference, and the truncation error estimated from
+    /// two steps (NaN when a second step was not needed).
+    public var roundoffError: Double
+    public var truncationError: Double
 
     public init(step: Int?, parameter: String, index: String, analytic: Double, numeric: Double,
-                absoluteError: Double, relativeError: Double, verdict: EntryVerdict) {
+                absoluteError: Double, relativeError: Double, verdict: EntryVerdict, h: Double = .nan,
+                forwardSlope: Double = .nan, backwardSlope: Double = .nan, kinkCrossed: Bool = false,
+                kinkUnit: String = "", roundoffError: Double = .nan, truncationError: Double = .nan) {
         self.step = step
         self.parameter = parameter
         self.index = index
@@ -245,11 +264,33 @@ public struct GradcheckRow: CSVRecord, Equatable, Sendable {
         self.absoluteError = absoluteError
         self.relativeError = relativeError
         self.verdict = verdict
+        self.h = h
+        self.forwardSlope = forwardSlope
+        self.backwardSlope = backwardSlope
+        self.kinkCrossed = kinkCrossed
+        self.kinkUnit = kinkUnit
+        self.roundoffError = roundoffError
+        self.truncationError = truncationError
     }
 
-    public static let columns = ["step", "parameter", "index", "analytic", "numeric", "abs_error", "rel_error", "verdict"]
+    public static let columns = ["step", "parameter", "index", "analytic", "numeric", "abs_error", "rel_error", "verdict",
+                                 "h", "forward_slope", "backward_slope", "kink_crossed", "kink_unit", "roundoff_error",
+                                 "truncation_error"]
     public var fields: [String] {
         [step.map(String.init) ?? "", CSVField.text(parameter), CSVField.text(index), CSVField.number(analytic),
-         CSVField.number(numeric), CSVField.number(absoluteError), CSVField.number(relativeError), verdict.rawValue]
+         CSVField.number(numeric), CSVField.number(absoluteError), CSVField.number(relativeError), verdict.rawValue,
+         CSVField.number(h), CSVField.number(forwardSlope), CSVField.number(backwardSlope), kinkCrossed ? "1" : "0",
+         CSVField.text(kinkUnit), CSVField.number(roundoffError), CSVField.number(truncationError)]
+    }
+
+    /// Field by field, a NaN equal to a NaN (an evidence value not measured reads back as NaN).
+    public static func == (a: GradcheckRow, b: GradcheckRow) -> Bool {
+        func same(_ x: Double, _ y: Double) -> Bool { x == y || (x.isNaN && y.isNaN) }
+        return a.step == b.step && a.parameter == b.parameter && a.index == b.index && same(a.analytic, b.analytic)
+            && same(a.numeric, b.numeric) && same(a.absoluteError, b.absoluteError)
+            && same(a.relativeError, b.relativeError) && a.verdict == b.verdict && same(a.h, b.h)
+            && same(a.forwardSlope, b.forwardSlope) && same(a.backwardSlope, b.backwardSlope)
+            && a.kinkCrossed == b.kinkCrossed && a.kinkUnit == b.kinkUnit && same(a.roundoffError, b.roundoffError)
+            && same(a.truncationError, b.truncationError)
     }
 }

@@ -38,7 +38,7 @@ extension GradLabBench {
             }
             precondition(sink.isFinite)
             print(String(format: "gradient check, MLP %@ tanh, batch 4, MSE, Double, %d parameters: one evaluation %.4f ms; "
-                         + "full %.2f ms (%d evaluations, %.0f per second; floor 2 per entry = %.2f ms); "
+                         + "full %.2f ms (%d evaluations, %.0f per second; 2 whole evaluations per entry would take %.2f ms); "
                          + "direction %.3f ms (%d evaluations)",
                          sizes.map(String.init).joined(separator: "-"), parameters, evaluation, full, evaluations,
                          Double(evaluations) / (full / 1000), 2 * Double(parameters) * evaluation, direction,

@@ -12,7 +12,13 @@ struct Check: ParsableCommand {
             The model and data come from the same flags (or config file) as `train`; the weights are the \
             seeded initial ones, or a checkpoint given with --weights (e.g. RUN/model.safetensors). The \
             check runs in Double on the first --batch training examples, in training mode with dropout \
-            masks frozen. Verdicts: \(verdictHelp). Exit status 0 when nothing is \
+            masks frozen. Step: h = eps·max(1, |θ|) first (torch's); every perturbed pass is compared with \
+            the unperturbed one at the kinks the layers declare (a ReLU's 0, hardtanh's bounds), and when \
+            an input crossed one, h shrinks to the fraction that keeps every crossing element on its side \
+            (halved), down to the round-off floor (where 16·ε·|f|/h is a tenth of the tolerance): deep \
+            ReLU nets carry pre-activations far smaller than 1e-6, and a difference across a kink says \
+            nothing about the gradient. An entry that crosses at every usable step is a kink, named by \
+            layer and element. Verdicts: \(verdictHelp). Exit status 0 when nothing is \
             wrong, 1 when something is, 2 for a usage or input error.
             """ + "\n\n" + SettingArguments.help(groups)
     )
@@ -29,7 +35,8 @@ struct Check: ParsableCommand {
     @Option(help: "full (every entry), sample (--samples per tensor) or direction (one random direction per tensor).")
     var mode = "full"
     @Option(help: "Entries per tensor in sample mode.") var samples = 16
-    @Option(help: "Finite-difference step, relative to max(1, |θ|) (torch's default).") var eps = 1e-6
+    @Option(help: "First finite-difference step, relative to max(1, |θ|) (torch's default); shrunk when it crosses a kink.")
+    var eps = 1e-6
     @Option(help: "Absolute tolerance (torch's atol).") var atol = 1e-5
     @Option(help: "Relative tolerance (torch's rtol).") var rtol = 1e-3
     @Flag(help: "Also measure the error against the step, 1e-1 to 1e-12, for the worst entries.") var sweep = false

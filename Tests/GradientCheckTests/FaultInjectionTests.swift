@@ -185,4 +185,35 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertTrue(kinks.contains { $0.tensor == "0.bias" && $0.index == "0" }, "\(kinks.map(\.index))")
         XCTAssertEqual(Set(kinks.filter { $0.tensor == "0.weight" }.map(\.index)), ["0;0", "0;1", "0;2"])
     }
+
+    /// Issue 17: three more faults, each in a layer between two Dense layers, so that the wrong gradients
+    /// are those of the first Dense layer (`0.weight`, `0.bias`) and the last layer's stay right.
+    func testFaultsInAnActivationRegionLayerNormAndDropoutAreWrongOnTheLayerBelowInEveryMode() {
+        let faults: [(name: String, make: (UInt64) -> any Layer<Double>)] = [
+            ("leaky ReLU slope wrong below 0", { _ in FaultyLeakyReLU() }),
+            ("LayerNorm backward missing a term", { _ in LayerNormMissingTerm() }),
+            ("dropout mask not reused by backward", { DropoutWithFreshBackwardMask(seed: $0) }),
+        ]
+        for (name, make) in faults {
+            for seed in UInt64(1)...3 {
+                for mode in [CheckMode.full, .sample(count: 8), .direction] {
+                    var generator = RandomGenerator(seed: seed)
+                    let model = Sequential<Double>([
+                        Dense<Double>(inputFeatures: 3, outputFeatures: 6, initializer: .heNormal(), generator: &generator),
+                        make(seed),
+                        Dense<Double>(inputFeatures: 6, outputFeatures: 2, initializer: .xavierNormal(), generator: &generator),
+                    ])
+                    let (problem, restore) = CheckTargets.model(model, loss: MeanSquaredError<Double>(),
+                                                                inputs: tensor([5, 3], &generator),
+                                                                target: .values(tensor([5, 2], &generator)))
+                    let bad = wrong(GradientChecker(mode: mode, seed: seed).check(problem))
+                    restore()
+                    XCTAssertFalse(bad.filter { $0.index != "direction" }.isEmpty,
+                                   "\(name), seed \(seed), \(mode.name) mode: no wrong entry")
+                    XCTAssertTrue(bad.allSatisfy { $0.tensor.hasPrefix("0.") },
+                                  "\(name), seed \(seed), \(mode.name) mode: \(bad.map { "\($0.tensor)[\($0.index)]" })")
+                }
+            }
+        }
+    }
 }

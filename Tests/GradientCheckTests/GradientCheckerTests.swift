@@ -195,4 +195,66 @@ final class GradientCheckerTests: XCTestCase {
         XCTAssertGreaterThan(errors[0], 100 * errors[best], "truncation at large h")
         XCTAssertGreaterThan(errors[11], 100 * errors[best], "round-off at small h")
     }
+
+    /// Issue 17, item 4: a direction whose difference misses the tolerance while every entry agrees is not
+    /// `wrong`. Each claimed partial is off by 0.09% (within rtol 1e-3), with the sign of the direction's
+    /// component, so the errors add up along v to ~0.07% of n while ⟨∇f, v⟩ grows only as √n.
+    func testADirectionThatNoEntryConfirmsIsNotWrong() {
+        let n = 2000, seed: UInt64 = 5
+        var generator = RandomGenerator(seed: seed)
+        let v = (0..<n).map { _ in generator.nextNormal() }
+        let claimed = v.map { 1 + 0.0009 * ($0 < 0 ? -1.0 : 1.0) }
+        let problem = CheckTargets.function({ $0.reduce(0, +) }, gradient: claimed, at: Array(repeating: 0.5, count: n))
+        let sum = zip(claimed, v).reduce(0.0) { $0 + $1.0 * $1.1 }, plain = v.reduce(0, +)
+        XCTAssertFalse(Tolerance().accepts(analytic: sum, numeric: plain), "the direction alone fails")
+        let entries = GradientChecker(mode: .direction, seed: seed).check(problem)[0].entries
+        XCTAssertEqual(entries.first?.index, "direction")
+        XCTAssertEqual(entries.first?.judgement.verdict, .imprecise, "unconfirmed: \(entries.first!.judgement)")
+        XCTAssertFalse(entries.contains { $0.judgement.verdict == .wrong })
+        // A real fault in one entry is confirmed and stays wrong.
+        var broken = claimed
+        broken[7] = 3
+        let faulty = CheckTargets.function({ $0.reduce(0, +) }, gradient: broken, at: Array(repeating: 0.5, count: n))
+        let found = GradientChecker(mode: .direction, seed: seed).check(faulty)[0].entries.filter { $0.judgement.verdict == .wrong }
+        XCTAssertTrue(found.contains { $0.index == "7" }, "\(found.map(\.index))")
+    }
+
+    /// Focused evaluations (only the layers from the perturbed tensor's up) give exactly the whole model's
+    /// value, for every tensor, after other tensors were perturbed and whole passes ran in between.
+    func testAFocusedEvaluationEqualsTheWholePass() {
+        var generator = RandomGenerator(seed: 8)
+        let model = Sequential<Double>([
+            Dense<Double>(inputFeatures: 3, outputFeatures: 6, initializer: .heNormal(), generator: &generator),
+            ActivationLayer<Double>(.relu), BatchNorm1d<Double>(features: 6),
+            Residual<Double>(Sequential([
+                Dense<Double>(inputFeatures: 6, outputFeatures: 6, initializer: .xavierNormal(), generator: &generator),
+                LayerNorm<Double>(features: 6), ActivationLayer<Double>(.tanh)])),
+            Dropout<Double>(probability: 0.3, seed: 4),
+            Dense<Double>(inputFeatures: 6, outputFeatures: 3, initializer: .xavierNormal(), generator: &generator),
+        ])
+        let inputs = Tensor<Double>(shape: [5, 3])
+        for i in 0..<inputs.count { inputs[i] = generator.nextNormal() }
+        let (problem, restore) = CheckTargets.model(model, loss: SoftmaxCrossEntropy<Double>(), inputs: inputs,
+                                                    target: .classes([0, 1, 2, 1, 0]))
+        defer { restore() }
+        XCTAssertNotNil(problem.focus)
+        func perturbed(_ t: Int, _ value: () -> Double) -> Double {
+            let x = problem.tensors[t], original = x[0]
+            x[0] = original + 0.1
+            defer { x[0] = original }
+            return value()
+        }
+        let base = problem.evaluate()
+        let whole = problem.tensors.indices.map { t in perturbed(t) { problem.evaluate() } }
+        for t in problem.tensors.indices {
+            XCTAssertNotEqual(whole[t], base, "\(problem.names[t]): the perturbation matters")
+        }
+        // As the checker does: the last pass before a new focus ran with a perturbed tensor.
+        for t in problem.tensors.indices {
+            problem.focus?(t)
+            XCTAssertEqual(perturbed(t) { problem.evaluate() }, whole[t], "\(problem.names[t])")
+        }
+        problem.focus?(nil)
+        XCTAssertEqual(problem.evaluate(), base)
+    }
 }

@@ -52,6 +52,18 @@ final class FindingVocabularyTests: XCTestCase {
         let csv = ([GradcheckRow.columns.joined(separator: ",")] + checks.map { $0.fields.joined(separator: ",") })
             .joined(separator: "\n") + "\n"
         XCTAssertEqual(try CSVTable(bytes: Array(csv.utf8), path: "gradcheck.csv").gradchecks(), checks)
+        // The evidence columns round-trip, and a file without them still reads (NaN, false, empty).
+        let evidence = GradcheckRow(step: nil, parameter: "3.bias", index: "5", analytic: 0.25, numeric: 0.5,
+                                    absoluteError: 0.25, relativeError: 0.5, verdict: .kink, h: 3.5e-9,
+                                    forwardSlope: 0.75, backwardSlope: 0.25, kinkCrossed: true, kinkUnit: "4[0;5]",
+                                    roundoffError: 1e-7, truncationError: .nan)
+        let withEvidence = GradcheckRow.columns.joined(separator: ",") + "\n" + evidence.fields.joined(separator: ",") + "\n"
+        XCTAssertEqual(try CSVTable(bytes: Array(withEvidence.utf8), path: "gradcheck.csv").gradchecks(), [evidence])
+        let old = GradcheckRow.columns.prefix(8).joined(separator: ",") + "\n,3.bias,5,0.25,0.5,0.25,0.5,kink\n"
+        let read = try CSVTable(bytes: Array(old.utf8), path: "gradcheck.csv").gradchecks()
+        XCTAssertEqual(read.count, 1)
+        XCTAssertTrue(read[0].h.isNaN && read[0].forwardSlope.isNaN && !read[0].kinkCrossed && read[0].kinkUnit.isEmpty)
+        XCTAssertEqual(read[0].verdict, .kink)
     }
 
     /// A word outside a vocabulary is an error naming the file, the line, the word and every allowed word.
@@ -65,7 +77,8 @@ final class FindingVocabularyTests: XCTestCase {
                       allowed: FindingSeverity.allCases.map(\.rawValue))
         assertRefused("\(header)\n2,0,Vanishing,warning,1,1,m,\n", path: "findings.csv", read: { try $0.findings() },
                       line: 2, word: "Vanishing", allowed: FindingKind.allCases.map(\.rawValue))
-        let checks = GradcheckRow.columns.joined(separator: ",")
+        // A file with the first eight columns only, as written before the evidence columns.
+        let checks = GradcheckRow.columns.prefix(8).joined(separator: ",")
         assertRefused("\(checks)\n1,0.weight,0,1,1,0,0,ok\n1,0.weight,1,1,1,0,0,maybe\n", path: "gradcheck.csv",
                       read: { try $0.gradchecks() }, line: 3, word: "maybe",
                       allowed: EntryVerdict.allCases.map(\.rawValue))

@@ -70,5 +70,14 @@ final class GradientCheckObserverTests: XCTestCase {
         XCTAssertEqual(findings.first?.layer, "0")
         let wrong = zip(try table.texts("parameter"), try table.texts("verdict")).filter { $0.1 == EntryVerdict.wrong.rawValue }.map(\.0)
         XCTAssertTrue(wrong.allSatisfy { $0 == "0.weight" } && !wrong.isEmpty, "\(wrong)")
+        // The finding names a confirmed entry, both values and the evidence.
+        let message = findings.first?.message ?? ""
+        XCTAssertTrue(message.contains("0.weight[") && !message.contains("[direction]"), message)
+        for word in ["analytic", "numeric", "step h", "one-sided slopes", "predicted round-off"] {
+            XCTAssertTrue(message.contains(word), "'\(word)' in: \(message)")
+        }
+        let rows = try table.gradchecks()
+        XCTAssertTrue(rows.contains { $0.verdict == .wrong && $0.index != "direction" }, "the entry's own row")
+        XCTAssertTrue(rows.allSatisfy { $0.h > 0 }, "every row has its step")
     }
 }
