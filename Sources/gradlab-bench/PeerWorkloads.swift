@@ -12,7 +12,8 @@ import TrainingDiagnostics
 /// W2  W1 plus, every step, per-tensor gradient norm, max |g|, mean, std, zero fraction, weight norm and
 ///     update ratio of the applied update, appended to a CSV file.
 /// W3  MLP 1024 → 4 × 1024 relu → 10, batch 256, Float: forward + backward as GFLOP/s, and sgemm's rate.
-/// W4  gradient check of 8 → 3 × 16 tanh → 4, batch 4, MSE, Double: full and direction modes.
+/// W4  gradient check of 8 → 3 × 16 tanh → 4, batch 4, MSE, Double: full and direction modes; and of
+///     8 → 3 × 64 tanh → 4 (9,156 parameters) in full mode ("W4 wide full").
 struct PeerWorkloads {
     let folder: URL
     let seed: UInt64
@@ -50,6 +51,7 @@ struct PeerWorkloads {
         let (full, direction) = w4()
         results["W4 full"] = full
         results["W4 direction"] = direction
+        results["W4 wide full"] = w4(width: 64, repeats: 3).full
         let info: [String: String] = [
             "openblas_core": String(cString: openblas_get_corename()),
             "openblas_threads": "\(openblas_get_num_threads())",
@@ -163,15 +165,17 @@ struct PeerWorkloads {
         return (Timing(rates, unit: "GFLOP/s"), Timing(sgemm, unit: "GFLOP/s"))
     }
 
-    func w4() -> (Timing, Timing) {
+    /// W4 (width 16, 756 parameters) or its wide twin (width 64, 9,156 parameters): full and direction
+    /// mode, `repeats` times each (at least `rounds · 5` and 9 for the narrow one).
+    func w4(width: Int = 16, repeats: Int? = nil) -> (full: Timing, direction: Timing) {
         var generator = RandomGenerator(seed: seed)
-        let model = Sequential<Double>.multilayerPerceptron(sizes: [8, 16, 16, 16, 4], activation: .tanh,
+        let model = Sequential<Double>.multilayerPerceptron(sizes: [8, width, width, width, 4], activation: .tanh,
                                                             initializer: .xavierUniform(), generator: &generator)
         let x = Tensor<Double>(shape: [4, 8]), y = Tensor<Double>(shape: [4, 4])
         for i in 0..<x.count { x[i] = generator.nextNormal() }
         for i in 0..<y.count { y[i] = generator.nextNormal() }
         var full: [Double] = [], direction: [Double] = []
-        for _ in 0..<max(rounds * 5, 9) {
+        for _ in 0..<(repeats ?? max(rounds * 5, 9)) {
             for (mode, into) in [(CheckMode.full, 0), (.direction, 1)] {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let (problem, restore) = CheckTargets.model(model, loss: MeanSquaredError<Double>(), inputs: x, target: .values(y))

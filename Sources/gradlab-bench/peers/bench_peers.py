@@ -185,6 +185,11 @@ def runs(fn, n):
     return stats(samples)
 results[("W4 full", "torch gradcheck")] = runs(lambda: torch.autograd.gradcheck(f4, ps, fast_mode=False), 9)
 results[("W4 direction", "torch gradcheck fast")] = runs(lambda: torch.autograd.gradcheck(f4, ps, fast_mode=True), 21)
+# The wide twin, 8 → 3 × 64 tanh → 4 (9,156 parameters), full mode only: one Jacobian column per parameter.
+torch.manual_seed(0)
+model4w = torch_model(torch.float64, [8, 64, 64, 64, 4], torch.nn.Tanh)
+psw = [p.detach().clone().requires_grad_(True) for p in model4w.parameters()]
+results[("W4 wide full", "torch gradcheck")] = runs(lambda: torch.autograd.gradcheck(f4, psw, fast_mode=False), 3)
 pj = [jnp.asarray(p.detach().numpy()) for p in ps]; xj, yj = jnp.asarray(x4.numpy()), jnp.asarray(y4.numpy())
 def fj(params):
     h = xj
@@ -246,10 +251,12 @@ for workload in ["W1 Float", "W1 Double", "W2 Float", "W2 Double"]:
 w2w1 = {d: results[(f"W2 {d}", "GradLab")]["median"] / results[(f"W1 {d}", "GradLab")]["median"] for d in ["Float", "Double"]}
 w3 = results[("W3 GFLOP/s", "GradLab")]["median"] / results[("W3 sgemm GFLOP/s", "GradLab")]["median"]
 w4 = results[("W4 full", "torch gradcheck")]["median"] / results[("W4 full", "GradLab")]["median"]
+w4w = results[("W4 wide full", "torch gradcheck")]["median"] / results[("W4 wide full", "GradLab")]["median"]
 lines += [f"| W2/W1 (GradLab's own cost of statistics) | Float | {w2w1['Float']:.3f} |",
           f"| W2/W1 (GradLab's own cost of statistics) | Double | {w2w1['Double']:.3f} |",
           f"| W3 GradLab GFLOP/s / sgemm GFLOP/s, same run | OpenBLAS | {w3:.2f} |",
           f"| W4 full: torch gradcheck (slow) / GradLab full | torch | {w4:.1f} |",
+          f"| W4 wide full (9,156 parameters): torch gradcheck (slow) / GradLab full | torch | {w4w:.1f} |",
           f"| W4 direction: torch fast gradcheck / GradLab direction | torch | {ratio('W4 direction', 'torch gradcheck fast'):.1f} |",
           f"| W5 report, seconds | GradLab | {results[('W5 report', 'GradLab')]['median'] / 1000:.2f} |", ""]
 best_w1 = min(results[("W1 Float", p)]["median"] for p in ["torch", "jax", "numpy"])
