@@ -1,5 +1,5 @@
 # Gradient check step-size sweep
-# Written by gradlab report; run `gnuplot gradcheck-sweep.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot gradcheck-sweep.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 960,540 enhanced font 'sans,10'
@@ -23,6 +23,6 @@ set arrow from graph 0, first 1e-7 to graph 1, first 1e-7 nohead dt 2 lc rgb '#2
 set arrow from graph 0, first 1e-4 to graph 1, first 1e-4 nohead dt 2 lc rgb '#e6a100' back
 set arrow from graph 0, first 1e-2 to graph 1, first 1e-2 nohead dt 2 lc rgb '#d62728' back
 plot 'gradcheck-sweep.dat' index 0 using 1:2 with linespoints pt 7 ps 0.5 lw 1.5 lc palette frac 0.0000 title '2.weight[52;5]', \
-     '' index 1 using 1:2 with linespoints pt 7 ps 0.5 lw 1.5 lc palette frac 0.5000 title '4.weight[49;53]', \
-     '' index 2 using 1:2 with linespoints pt 7 ps 0.5 lw 1.5 lc palette frac 1.0000 title '4.weight[54;53]'
+     '' index 1 using 1:2 with linespoints pt 7 ps 0.5 lw 1.5 lc palette frac 0.5000 title '4.weight[54;53]', \
+     '' index 2 using 1:2 with linespoints pt 7 ps 0.5 lw 1.5 lc palette frac 1.0000 title '4.weight[49;53]'
 unset output

@@ -1,5 +1,5 @@
 # Gradient check errors per tensor
-# Written by gradlab report; run `gnuplot gradcheck.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot gradcheck.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 960,540 enhanced font 'sans,10'

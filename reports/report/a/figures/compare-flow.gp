@@ -1,5 +1,5 @@
 # Gradient flow by run
-# Written by gradlab report; run `gnuplot compare-flow.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot compare-flow.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 840,360 enhanced font 'sans,10'
@@ -8,7 +8,7 @@ set multiplot layout 1,2 title 'Gradient flow at the last recorded step (shared 
 set ylabel 'gradient (log scale)'
 set logscale y
 set format y '10^{%L}'
-set yrange [1e-11:10.0]
+set yrange [1e-11:1.0]
 set xrange [0.4:11.6]
 set xtics ('0.weight' 1, '2.weight' 2, '4.weight' 3, '6.weight' 4, '8.weight' 5, '10.weight' 6, '12.weight' 7, '14.weight' 8, '16.weight' 9, '18.weight' 10, '20.weight' 11) rotate by -45 font ',8' noenhanced
 set grid ytics lc rgb '#dddddd'
@@ -19,7 +19,7 @@ plot 'compare-flow-1.dat' index 0 using ($1-0.2):2:($1-0.38):($1-0.02):(1e-11):2
      '' index 0 using ($1+0.2):3:($1+0.02):($1+0.38):(1e-11):3 with boxxyerror lc rgb '#ff7f0e' title 'max |g|'
 set logscale y
 set format y '10^{%L}'
-set yrange [1e-11:10.0]
+set yrange [1e-11:1.0]
 set xrange [0.4:11.6]
 set xtics ('0.weight' 1, '2.weight' 2, '4.weight' 3, '6.weight' 4, '8.weight' 5, '10.weight' 6, '12.weight' 7, '14.weight' 8, '16.weight' 9, '18.weight' 10, '20.weight' 11) rotate by -45 font ',8' noenhanced
 set grid ytics lc rgb '#dddddd'

@@ -1,5 +1,5 @@
 # Heatmaps of log10 update ratio by run
-# Written by gradlab report; run `gnuplot compare-heatmap-update-ratio.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot compare-heatmap-update-ratio.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 840,340 enhanced font 'sans,10'

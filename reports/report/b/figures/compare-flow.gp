@@ -1,5 +1,5 @@
 # Gradient flow by run
-# Written by gradlab report; run `gnuplot compare-flow.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot compare-flow.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 840,360 enhanced font 'sans,10'
@@ -8,25 +8,25 @@ set multiplot layout 1,2 title 'Gradient flow at the last recorded step (shared 
 set ylabel 'gradient (log scale)'
 set logscale y
 set format y '10^{%L}'
-set yrange [1e-05:10.0]
+set yrange [0.0001:10.0]
 set xrange [0.4:7.6]
 set xtics ('0.weight' 1, '2.weight' 2, '4.weight' 3, '6.weight' 4, '8.weight' 5, '10.weight' 6, '12.weight' 7) rotate by -45 font ',8' noenhanced
 set grid ytics lc rgb '#dddddd'
 set style fill solid 0.85 noborder
 set key top left font ',8'
 set title 'b-lr2-no-clipping, step 1' noenhanced
-plot 'compare-flow-1.dat' index 0 using ($1-0.2):2:($1-0.38):($1-0.02):(1e-05):2 with boxxyerror lc rgb '#1f77b4' title '‖g‖', \
-     '' index 0 using ($1+0.2):3:($1+0.02):($1+0.38):(1e-05):3 with boxxyerror lc rgb '#ff7f0e' title 'max |g|'
+plot 'compare-flow-1.dat' index 0 using ($1-0.2):2:($1-0.38):($1-0.02):(0.0001):2 with boxxyerror lc rgb '#1f77b4' title '‖g‖', \
+     '' index 0 using ($1+0.2):3:($1+0.02):($1+0.38):(0.0001):3 with boxxyerror lc rgb '#ff7f0e' title 'max |g|'
 set logscale y
 set format y '10^{%L}'
-set yrange [1e-05:10.0]
+set yrange [0.0001:10.0]
 set xrange [0.4:7.6]
 set xtics ('0.weight' 1, '2.weight' 2, '4.weight' 3, '6.weight' 4, '8.weight' 5, '10.weight' 6, '12.weight' 7) rotate by -45 font ',8' noenhanced
 set grid ytics lc rgb '#dddddd'
 set style fill solid 0.85 noborder
 set key top left font ',8'
 set title 'b-lr2-clip-norm-1, step 300' noenhanced
-plot 'compare-flow-2.dat' index 0 using ($1-0.2):2:($1-0.38):($1-0.02):(1e-05):2 with boxxyerror lc rgb '#1f77b4' title '‖g‖', \
-     '' index 0 using ($1+0.2):3:($1+0.02):($1+0.38):(1e-05):3 with boxxyerror lc rgb '#ff7f0e' title 'max |g|'
+plot 'compare-flow-2.dat' index 0 using ($1-0.2):2:($1-0.38):($1-0.02):(0.0001):2 with boxxyerror lc rgb '#1f77b4' title '‖g‖', \
+     '' index 0 using ($1+0.2):3:($1+0.02):($1+0.38):(0.0001):3 with boxxyerror lc rgb '#ff7f0e' title 'max |g|'
 unset multiplot
 unset output

@@ -1,11 +1,11 @@
 # Heatmaps of log10 gradient norm by run
-# Written by gradlab report; run `gnuplot compare-heatmap-grad-norm.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot compare-heatmap-grad-norm.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 420,340 enhanced font 'sans,10'
 set output 'compare-heatmap-grad-norm.png'
 set multiplot layout 1,1 title 'Heatmaps of log10 gradient norm (shared colour scale)'
-set cbrange [-5.0:1.0]
+set cbrange [-4.0:1.0]
 set cblabel 'log_{10} ‖∂L/∂W‖'
 set palette defined (0 '#000004', 0.25 '#51127c', 0.5 '#b73779', 0.75 '#fc8961', 1 '#fcfdbf')
 set key off

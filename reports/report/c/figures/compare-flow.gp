@@ -1,5 +1,5 @@
 # Gradient flow by run
-# Written by gradlab report; run `gnuplot compare-flow.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot compare-flow.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 1260,720 enhanced font 'sans,10'

@@ -1,5 +1,5 @@
 # Heatmaps of log10 gradient norm by run
-# Written by gradlab report; run `gnuplot compare-heatmap-grad-norm.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot compare-heatmap-grad-norm.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 1260,680 enhanced font 'sans,10'

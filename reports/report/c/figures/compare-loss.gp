@@ -1,5 +1,5 @@
 # Training loss of each run
-# Written by gradlab report; run `gnuplot compare-loss.gp` in this folder to render it again.
+# Written by gradlab report; run "gnuplot compare-loss.gp" in this folder to render it again.
 
 reset
 set terminal pngcairo size 960,540 enhanced font 'sans,10'
