@@ -53,20 +53,23 @@ enum PlotText {
 
     /// Dashed vertical lines labelled `F1`, `F2`… at the steps of the findings whose kind is in `kinds`,
     /// and a fainter dotted one at the last step of each closed span; `number` gives a finding's label
-    /// number (its place in the report's list, from 1).
+    /// number (its place in the report's list, from 1). A step whose findings are all `info` (a plateau
+    /// that ended) is marked in the info colour, not in the red of warnings and errors.
     static func findingMarks(_ findings: [FindingRow], kinds: Set<FindingKind>, number: (Int) -> Int) -> String {
-        var byStep: [Int: [Int]] = [:]
+        var byStep: [Int: (labels: [Int], onlyInfo: Bool)] = [:]
         var ends: Set<Int> = []
         for (i, f) in findings.enumerated() where kinds.contains(f.kind) {
-            byStep[f.step, default: []].append(number(i))
+            let mark = byStep[f.step] ?? ([], true)
+            byStep[f.step] = (mark.labels + [number(i)], mark.onlyInfo && f.severity == .info)
             if let last = f.lastStep, last > f.step { ends.insert(last) }
         }
         var text = ""
-        for step in byStep.keys.sorted() {
-            let label = byStep[step]!.map { "F\($0)" }.joined(separator: ",")
-            text += "set arrow from \(step), graph 0 to \(step), graph 1 nohead dt 2 lw 1.5 lc rgb '#c00000' front\n"
+        for (step, mark) in byStep.sorted(by: { $0.key < $1.key }) {
+            let label = mark.labels.map { "F\($0)" }.joined(separator: ",")
+            let colour = mark.onlyInfo ? "#4a6a8a" : "#c00000"
+            text += "set arrow from \(step), graph 0 to \(step), graph 1 nohead dt 2 lw 1.5 lc rgb '\(colour)' front\n"
             text += "set label \(quoted(label)) at \(step), graph 0.97 left offset 0.4,0 front noenhanced "
-                + "tc rgb '#c00000' font ',9'\n"
+                + "tc rgb '\(colour)' font ',9'\n"
         }
         // Where a closed span ended: a fainter line, so the span reads between the two.
         for step in ends.sorted() where byStep[step] == nil {

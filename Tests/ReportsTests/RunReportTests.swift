@@ -144,7 +144,8 @@ final class RunReportTests: XCTestCase {
                                     + "steps 2–7: the loss stalled"), html)
         XCTAssertTrue(html.contains(", steps 3–8 (to the end): "), "an open finding runs to the last step")
         let loss = try XCTUnwrap(figures.first { $0.name == "loss" })
-        XCTAssertTrue(loss.commands.contains("set arrow from 2, graph 0"), "the span's first step is marked")
+        XCTAssertTrue(loss.commands.contains("set arrow from 2, graph 0 to 2, graph 1 nohead dt 2 lw 1.5 lc rgb '#4a6a8a'"),
+                      "the span's first step is marked, in the info colour: \(loss.commands)")
         XCTAssertTrue(loss.commands.contains("set arrow from 7, graph 0"), "and its last")
     }
 
