@@ -93,7 +93,15 @@ public enum CSVDataset {
                 throw fail(table.line(ofRow: row), names[column], "'\(CSVTable.clipped(table.text(row: row, column: column)))' "
                            + "is not a finite number")
             }
-            return Scalar(value)
+            // A number Double holds may still overflow Float (training in float precision): say so rather
+            // than train on an infinity.
+            let scalar = Scalar(value)
+            guard scalar.isFinite else {
+                throw fail(table.line(ofRow: row), names[column], "'\(CSVTable.clipped(table.text(row: row, column: column)))' "
+                           + "is too large for \(Scalar.self) (at most \(Scalar.greatestFiniteMagnitude)); rescale the "
+                           + "column or train with --precision double")
+            }
+            return scalar
         }
         let inputs = Tensor<Scalar>(shape: [table.count, featureIndices.count])
         for r in examples {

@@ -204,6 +204,8 @@ final class BadInputTests: XCTestCase {
             data("with a non-numeric field", .text(header + "0.1,0.2,0\n0.3,abc,1\n0.5,0.6,0\n"), expect: ["@/d.csv:3", "x2"]),
             data("with a NaN field", .text(header + "0.1,0.2,0\nnan,0.4,1\n0.5,0.6,0\n"), expect: ["@/d.csv:3", "x1"]),
             data("with an infinite field", .text(header + "0.1,0.2,0\n0.3,inf,1\n0.5,0.6,0\n"), expect: ["@/d.csv:3", "x2"]),
+            data("with a number too large for Float", .text(header + "0.1,0.2,0\n0.3,1e308,1\n0.5,0.6,0\n"),
+                 expect: ["@/d.csv:3", "x2", "--precision double"]),
             data("with an empty numeric field", .text(header + "0.1,0.2,0\n0.3,,1\n0.5,0.6,0\n"), expect: ["@/d.csv:3", "x2"]),
             data("with a 10 MB field", .text(header + "0.1,\(String(repeating: "9x", count: 5_000_000)),0\n0.3,0.4,1\n"),
                  expect: ["@/d.csv:2"]),
