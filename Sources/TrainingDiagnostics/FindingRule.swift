@@ -60,6 +60,21 @@ extension FindingRule {
         FindingRow(step: step, layer: layer, kind: Self.kind, severity: Self.severity, value: value,
                    threshold: threshold, message: message + " Remedy: " + remedy)
     }
+
+    /// The rule of a layer's fraction (dead units, saturated outputs): a finding once the fraction has been
+    /// at or above `threshold` for `sustain` recorded steps in a row, once per layer, closed at the first
+    /// recorded step below it; `message(since)` words it.
+    func sustainedFraction(_ fraction: Double, of layer: String, threshold: Double, step: Int, sustain: Int,
+                           streaks: inout Streaks, ledger: inout FindingLedger,
+                           message: (_ since: Int) -> String) -> [FindingRow] {
+        let (holds, since, ended) = streaks.update(layer, fraction >= threshold, step: step, sustain: sustain)
+        if let ended { ledger.close(Self.kind, about: layer, lastStep: ended) }
+        guard holds else { return [] }
+        let found = ledger.once(Self.kind, about: layer) {
+            finding(step: since, layer: layer, value: fraction, threshold: threshold, message: message(since))
+        }
+        return found.map { [$0] } ?? []
+    }
 }
 
 /// One step's loss and global gradient norm (before clipping), as the step-level rules see them.

@@ -14,15 +14,10 @@ struct DeadUnitsRule: FindingRule {
 
     mutating func evaluate(layer: RecordedStep.ActivationLayer, step: Int, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
-        let (dead, since, ended) = streaks.update(layer.layer, layer.deadFraction >= t.deadFraction, step: step,
-                                           sustain: t.sustain)
-        if let ended { ledger.close(Self.kind, about: layer.layer, lastStep: ended) }
-        guard dead else { return [] }
-        let found = ledger.once(Self.kind, about: layer.layer) {
-            finding(step: since, layer: layer.layer, value: layer.deadFraction, threshold: t.deadFraction,
-                    message: "\(percent(layer.deadFraction)) of layer \(layer.layer)'s \(layer.kind) units are "
-                        + "dead (zero for a whole batch) since step \(since).")
+        sustainedFraction(layer.deadFraction, of: layer.layer, threshold: t.deadFraction, step: step,
+                          sustain: t.sustain, streaks: &streaks, ledger: &ledger) { since in
+            "\(percent(layer.deadFraction)) of layer \(layer.layer)'s \(layer.kind) units are "
+                + "dead (zero for a whole batch) since step \(since)."
         }
-        return found.map { [$0] } ?? []
     }
 }

@@ -15,15 +15,10 @@ struct SaturationRule: FindingRule {
 
     mutating func evaluate(layer: RecordedStep.ActivationLayer, step: Int, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
-        let (saturated, since, ended) = streaks.update(layer.layer, layer.saturatedFraction >= t.saturatedFraction,
-                                                step: step, sustain: t.sustain)
-        if let ended { ledger.close(Self.kind, about: layer.layer, lastStep: ended) }
-        guard saturated else { return [] }
-        let found = ledger.once(Self.kind, about: layer.layer) {
-            finding(step: since, layer: layer.layer, value: layer.saturatedFraction, threshold: t.saturatedFraction,
-                    message: "\(percent(layer.saturatedFraction)) of layer \(layer.layer)'s \(layer.kind) "
-                        + "outputs are saturated since step \(since), where their derivative is near 0.")
+        sustainedFraction(layer.saturatedFraction, of: layer.layer, threshold: t.saturatedFraction, step: step,
+                          sustain: t.sustain, streaks: &streaks, ledger: &ledger) { since in
+            "\(percent(layer.saturatedFraction)) of layer \(layer.layer)'s \(layer.kind) "
+                + "outputs are saturated since step \(since), where their derivative is near 0."
         }
-        return found.map { [$0] } ?? []
     }
 }
