@@ -110,11 +110,73 @@ public struct NamedLayer<Scalar: TensorScalar> {
 /// Where a layer's function is not differentiable, so that a finite difference across the point sees a
 /// jump in slope (a `kink` verdict, not a wrong gradient).
 ///
-/// A protocol-level description: elementwise maps have thresholds; layers that pick one input among
-/// several (max-pooling) will add a case for ties.
+/// A protocol-level description: elementwise maps have thresholds on their input; layers that make a
+/// discrete choice inside their forward pass (max-pooling's winner in each window, the sign of a
+/// recurrent ReLU's pre-activation at each time step) report the choices they made.
 public enum Kink: Sendable, Equatable {
     /// The slope jumps where an input element equals this value: ReLU at 0, Hardtanh at its bounds.
     case inputEquals(Double)
+    /// The slope jumps where the layer's discrete choices change (a tie between two max-pooling
+    /// candidates): the layer's `choices` tells which choices its last forward pass made, and an
+    /// evaluation whose choices differ from the reference pass's crossed a kink.
+    case choice
+}
+
+/// The discrete choices a layer made in its last forward pass, for a gradient check to compare
+/// between passes (see `Kink.choice`): one integer per choice (the winning element's index in each
+/// pooling window, the side of zero of each pre-activation), in an order fixed by the input's shape.
+public protocol ChoiceReporting: AnyObject {
+    /// The choices of the last forward pass; same count for the same input shape.
+    var lastChoices: [Int32] { get }
+}
+
+/// What a recurrent layer saw at each time step of its last pass while tracing was on: the quantities
+/// that show a gradient vanishing or exploding through time (Bengio, Simard & Frasconi 1994; Pascanu,
+/// Mikolov & Bengio 2013). One trace per stacked layer (`num_layers`).
+public struct TimeTrace: Sendable, Equatable {
+    /// Which stacked layer: 0 for the one with `weight_ih_l0`.
+    public var stack: Int
+    /// ‖∂L/∂h_t‖ for t = 1...T (index t − 1): the Frobenius norm, over the batch and the hidden units, of
+    /// the whole gradient reaching the hidden state h_t (from the output at t and from step t + 1), as
+    /// backpropagation through time accumulates it. Filled by the backward pass.
+    public var gradientNorms: [Double]
+    /// ‖h_t‖ over the batch and the hidden units, t = 1...T. Filled by the forward pass.
+    public var hiddenNorms: [Double]
+    /// For gated cells (LSTM, GRU), each gate's statistics at every time step; empty for a vanilla RNN.
+    public var gates: [GateTrace]
+
+    public init(stack: Int, gradientNorms: [Double], hiddenNorms: [Double], gates: [GateTrace] = []) {
+        self.stack = stack
+        self.gradientNorms = gradientNorms
+        self.hiddenNorms = hiddenNorms
+        self.gates = gates
+    }
+}
+
+/// One gate of a gated recurrent cell over the time steps of a pass.
+public struct GateTrace: Sendable, Equatable {
+    /// torch's letter for the gate: `i`, `f`, `g`, `o` for LSTM; `r`, `z`, `n` for GRU.
+    public var name: String
+    /// The gate's mean activation over the batch and the hidden units, t = 1...T.
+    public var means: [Double]
+    /// The fraction of the gate's activations in its saturated band, t = 1...T: a sigmoid gate below 0.03
+    /// or above 0.97, a tanh gate beyond ±0.97 (the bands of the activation statistics).
+    public var saturatedFractions: [Double]
+
+    public init(name: String, means: [Double], saturatedFractions: [Double]) {
+        self.name = name
+        self.means = means
+        self.saturatedFractions = saturatedFractions
+    }
+}
+
+/// A layer that can record `TimeTrace`s: off by default, so that training pays nothing for it; the
+/// recorder turns it on for the steps it records.
+public protocol TimeTracing: AnyObject {
+    /// When true, the next forward and backward passes fill `timeTraces`.
+    var isTracingTime: Bool { get set }
+    /// The traces of the last traced forward and backward pass, one per stacked layer.
+    var timeTraces: [TimeTrace] { get }
 }
 
 /// Randomness a layer draws in training mode (dropout masks), which a gradient check must hold fixed:
@@ -228,6 +290,12 @@ public protocol Layer<Scalar>: AnyObject {
 
     /// The randomness the layer draws in training mode, if any, for a gradient check to freeze.
     var randomState: (any RandomState)? { get }
+
+    /// The discrete choices of the last forward pass, for a layer that declares `Kink.choice`.
+    var choices: (any ChoiceReporting)? { get }
+
+    /// Per-time-step traces, for a recurrent layer.
+    var timeTracing: (any TimeTracing)? { get }
 }
 
 extension LayerTracer {
@@ -273,6 +341,8 @@ extension Layer {
     public var nonlinearity: Activation? { nil }
     public var kinks: [Kink] { nonlinearity?.kinks ?? [] }
     public var randomState: (any RandomState)? { nil }
+    public var choices: (any ChoiceReporting)? { nil }
+    public var timeTracing: (any TimeTracing)? { nil }
 
     /// The parameters this layer holds itself: all of a leaf's, none of a container's.
     public var ownParameters: [NamedParameter<Scalar>] { children.isEmpty ? parameters : [] }

@@ -53,8 +53,11 @@ final class KinkProbe: LayerTracer {
         var watched: [ObjectIdentifier: (name: String, points: [Double])] = [:]
         for named in model.namedLayers where !named.layer.kinks.isEmpty {
             watched[ObjectIdentifier(named.layer)] = (named.name, named.layer.kinks.map { kink in
-                switch kink { case .inputEquals(let x): x }
-            })
+                switch kink {
+                case .inputEquals(let x): x
+                case .choice: nil  // compared through `choices`, not input thresholds (to be probed)
+                }
+            }.compactMap { $0 })
         }
         self.watched = watched
     }
