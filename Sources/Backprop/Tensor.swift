@@ -140,6 +140,17 @@ struct Workspace<Scalar: TensorScalar> {
         return made
     }
 
+    /// A tensor `[rows] + rest`; compares without allocating.
+    mutating func tensor(rows: Int, rest: [Int]) -> Tensor<Scalar> {
+        if let tensor, tensor.shape.count == rest.count + 1, tensor.shape[0] == rows,
+           tensor.shape.dropFirst().elementsEqual(rest) {
+            return tensor
+        }
+        let fresh = Tensor<Scalar>(shape: [rows] + rest)
+        tensor = fresh
+        return fresh
+    }
+
     mutating func tensor(rows: Int, columns: Int) -> Tensor<Scalar> {
         if let tensor, tensor.shape.count == 2, tensor.shape[0] == rows, tensor.shape[1] == columns {
             return tensor

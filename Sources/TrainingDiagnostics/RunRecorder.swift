@@ -123,7 +123,7 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     }
 
     public func trainingWillBegin(_ trainer: Trainer<Scalar>) {
-        var shape = [trainer.trainingData.features]
+        var shape = trainer.trainingData.exampleShape
         var layers: [RunManifest.Layer] = []
         for child in trainer.model.children {
             let output = child.layer.checkedOutputShape(forInputShape: shape)
