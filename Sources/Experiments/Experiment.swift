@@ -365,12 +365,15 @@ public struct Experiment: Sendable {
             }
             return try modelSpec(inputs: inputShape[0], outputs: outputs).build(generator: &generator)
         }
-        guard modelFile.inputShape == inputShape else {
-            throw ExperimentError(setting: "model", message: "\(modelFile.path) declares input \(modelFile.inputShape), but the "
-                                  + "data's examples are \(inputShape)" + (inputShape.count == 1 && modelFile.inputShape.reduce(1, *) == inputShape[0]
-                                    ? "; give the CSV file's shape with input-shape \(modelFile.inputShape.map(String.init).joined(separator: ","))" : ""))
+        guard modelFile.accepts(inputShape) else {
+            let declared = modelFile.inputShape.compactMap { $0 }
+            let hint = inputShape.count == 1 && declared.count == modelFile.inputShape.count && declared.reduce(1, *) == inputShape[0]
+                ? "; give the CSV file's shape with input-shape \(declared.map(String.init).joined(separator: ","))" : ""
+            throw ExperimentError(setting: "model", message: "\(modelFile.path) declares input \(modelFile.inputDescription), but the "
+                                  + "data's examples are \(inputShape)" + hint)
         }
-        let (model, output) = try modelFile.build(generator: &generator, initializer: config.initializer, as: Scalar.self)
+        let (model, output) = try modelFile.build(for: inputShape, generator: &generator, initializer: config.initializer,
+                                                  as: Scalar.self)
         guard output == [outputs] else {
             let last = modelFile.layers.last
             throw ConfigError(file: modelFile.path, line: last?.line, column: last?.column, key: "layers",

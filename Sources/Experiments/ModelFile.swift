@@ -15,7 +15,8 @@ import Yams
 ///   - Flatten
 ///   - Linear: {out_features: 10}
 /// ```
-/// A layer is its class name alone (`ReLU`, `Flatten`) or a mapping from the name to its keyword arguments.
+/// For sequences the first size may be `T`, any length (`input: [T, 2]`): recurrent layers take sequences of
+/// every length, so one file serves every `seq-len`. A layer is its class name alone (`ReLU`, `Flatten`) or a mapping from the name to its keyword arguments.
 /// The input size of every layer is inferred from the shape the layers before it produce, so it is left out:
 /// `in_features` (Linear), `in_channels` (Conv2d), `num_features` (BatchNorm1d, BatchNorm2d), `normalized_shape`
 /// (LayerNorm), `input_size` (RNN, LSTM, GRU); given anyway, it must agree. `Sequential: [layers]` nests a block
@@ -58,8 +59,8 @@ public struct ModelFile: Sendable, Equatable {
 
     /// The file's path, as errors name it.
     public var path: String
-    /// The per-example input shape.
-    public var inputShape: [Int]
+    /// The per-example input shape; nil stands for `T`, a sequence length the data decides.
+    public var inputShape: [Int?]
     public var layers: [Entry]
 
     /// Reads and parses a model file; every problem names the file, line and column.
@@ -87,7 +88,7 @@ public struct ModelFile: Sendable, Equatable {
         guard let mapping = root.mapping else {
             throw reader.error(root, nil, "expected a mapping with 'input' and 'layers', found \(describe(root))")
         }
-        var input: [Int]?
+        var input: [Int?]?
         var layers: [Entry]?
         for (keyNode, value) in mapping {
             switch keyNode.string {
@@ -170,15 +171,16 @@ private struct Reader {
         ConfigError(file: path, line: node.mark?.line, column: node.mark?.column, key: key, message: message)
     }
 
-    /// `[1, 8, 8]`, or a single number for `[features]`.
-    func shape(_ node: Node) throws -> [Int] {
+    /// `[1, 8, 8]`, or a single number for `[features]`; `T` first for any sequence length.
+    func shape(_ node: Node) throws -> [Int?] {
         let items: [Node] = node.sequence.map(Array.init) ?? [node]
         guard !items.isEmpty, items.count <= 4 else {
             throw error(node, "input", "expected the per-example input shape, 1 to 4 positive sizes such as [1, 8, 8], found \(describe(node))")
         }
-        return try items.map { item in
+        return try items.enumerated().map { position, item in
+            if position == 0 && items.count >= 2 && item.scalar?.string == "T" { return nil }
             guard let text = item.scalar?.string, let size = Int(text), size > 0, size <= 1 << 24 else {
-                throw error(item, "input", "expected a positive size (at most 2^24), found \(describe(item))")
+                throw error(item, "input", "expected a positive size (at most 2^24)\(position == 0 && items.count >= 2 ? " or T" : ""), found \(describe(item))")
             }
             return size
         }
@@ -287,13 +289,25 @@ private func describe(_ node: Node) -> String {
 // MARK: - Building
 
 extension ModelFile {
-    /// The network the file describes, with weights drawn from `generator` in file order, and its
-    /// per-example output shape. `initializer` (the `init` setting's name) overrides torch's default for
-    /// every Linear and Conv2d weight when given.
-    public func build<Scalar: TensorScalar>(generator: inout RandomGenerator, initializer: String? = nil,
+    /// Whether data whose examples are `shape` fits the declared input (`T` takes any length).
+    public func accepts(_ shape: [Int]) -> Bool {
+        shape.count == inputShape.count && zip(shape, inputShape).allSatisfy { $1 == nil || $0 == $1 }
+    }
+
+    /// The declared input as written: `[T, 2]`, `[1, 8, 8]`.
+    public var inputDescription: String { "[" + inputShape.map { $0.map(String.init) ?? "T" }.joined(separator: ", ") + "]" }
+
+    /// The network the file describes for examples of `shape` (which `accepts`; nil: the declared shape,
+    /// with T = 1), with weights drawn from `generator` in file order, and its per-example output shape.
+    /// `initializer` (the `init` setting's name) overrides torch's default for every Linear and Conv2d
+    /// weight when given.
+    public func build<Scalar: TensorScalar>(for shape: [Int]? = nil, generator: inout RandomGenerator,
+                                             initializer: String? = nil,
                                              as: Scalar.Type = Scalar.self) throws -> (model: Sequential<Scalar>, outputShape: [Int]) {
+        let input = shape ?? inputShape.map { $0 ?? 1 }
+        precondition(accepts(input), "data of shape \(input) does not fit the model file's input \(inputDescription)")
         var builder = Builder<Scalar>(file: self, initializer: initializer)
-        let (layers, output) = try builder.block(layers, input: inputShape, prefix: "", generator: &generator)
+        let (layers, output) = try builder.block(layers, input: input, prefix: "", generator: &generator)
         return (Sequential(layers), output)
     }
 
@@ -395,7 +409,7 @@ private struct Builder<Scalar: TensorScalar> {
         case "Linear":
             let inputs = try inferred("in_features", input.last, what: "a last axis of in_features")
             let outputs = try positive("out_features", integer("out_features") ?? 0)
-            try budget(at: name, MemoryBudget.product([inputs + 1, outputs]) ?? .max)
+            try budget(entry, at: name, MemoryBudget.product([inputs + 1, outputs]) ?? .max)
             return Dense<Scalar>(inputFeatures: inputs, outputFeatures: outputs, bias: bool("bias", default: true),
                                  initializer: weightInitializer(), generator: &generator)
         case "Dropout":
@@ -404,11 +418,11 @@ private struct Builder<Scalar: TensorScalar> {
             return Dropout<Scalar>(probability: p, seed: generator.next())
         case "LayerNorm":
             let features = try inferred("normalized_shape", input.last, what: "a last axis")
-            try budget(at: name, 2 * features)
+            try budget(entry, at: name, 2 * features)
             return LayerNorm<Scalar>(features: features, epsilon: try epsilon(entry, name, number("eps", default: 1e-5)))
         case "BatchNorm1d":
             let features = try inferred("num_features", input.count == 1 ? input[0] : nil, what: "[num_features] per example")
-            try budget(at: name, 4 * features)
+            try budget(entry, at: name, 4 * features)
             return BatchNorm1d<Scalar>(features: features, epsilon: try epsilon(entry, name, number("eps", default: 1e-5)),
                                        momentum: try momentum(entry, name, number("momentum", default: 0.1)))
         case "Sequential":
@@ -427,10 +441,14 @@ private struct Builder<Scalar: TensorScalar> {
 
     /// Counts `scalars` more parameters and checks the total against memory: value, gradient and two
     /// optimizer moments per parameter.
-    mutating func budget(at name: String, _ scalars: Int) throws {
+    mutating func budget(_ entry: ModelFile.Entry, at name: String, _ scalars: Int) throws {
         parameterCount = MemoryBudget.sum([parameterCount, scalars]) ?? .max
-        try MemoryBudget.check(bytes: MemoryBudget.product([parameterCount, 4, MemoryLayout<Scalar>.size]) ?? .max,
-                               what: "a model of \(parameterCount) parameters (at layer \(name))", setting: "model")
+        do {
+            try MemoryBudget.check(bytes: MemoryBudget.product([parameterCount, 4, MemoryLayout<Scalar>.size]) ?? .max,
+                                   what: "a model of \(parameterCount) parameters", setting: "model")
+        } catch let error as ExperimentError {
+            throw self.error(entry, name, error.message)
+        }
     }
 
     func epsilon(_ entry: ModelFile.Entry, _ name: String, _ value: Double) throws -> Double {
