@@ -1,7 +1,7 @@
 /// Average-pooling over windows of an NCHW batch, torch's `nn.AvgPool2d`.
 ///
 /// ```
-/// y[n, c, oy, ox] = (1/D) · Σ_{i,j} x[n, c, oy·s − p + i·d… ]      over the window, 0 in the padding
+/// y[n, c, oy, ox] = (1/D) · Σ_{i,j} x[n, c, oy·s − p + i, ox·s − p + j]     (0 in the padding)
 /// D = kh·kw (count_include_pad=True),  or the number of window elements inside the input (False)
 /// ∂L/∂x[n, c, iy, ix] += ∂L/∂y[n, c, oy, ox] / D    for every window holding (iy, ix)
 /// H_out = ⌊(H + 2·p − k) / s⌋ + 1
