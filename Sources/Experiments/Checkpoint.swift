@@ -10,6 +10,10 @@ import Foundation
 /// LayerNorm(f)                   i.weight, i.bias                            F32|F64 [f]
 /// BatchNorm1d(f)                 i.weight, i.bias, i.running_mean,           F32|F64 [f]
 ///                                i.running_var, i.num_batches_tracked        I64 []
+/// Conv2d(in, out, (kh, kw))      i.weight, i.bias                            F32|F64 [out, in, kh, kw], [out]
+/// BatchNorm2d(c)                 the names of BatchNorm1d (without `affine`: F32|F64 [c]
+///                                no i.weight, i.bias)                        I64 []
+/// pooling, Flatten, Dropout2d    nothing
 /// Residual(Sequential(block))    the block's names under i: i.0.weight, ...
 /// activations, Dropout           nothing (their index is kept, as in torch)
 /// ```
