@@ -402,6 +402,13 @@ public struct Experiment: Sendable {
     /// Data, model, loss, optimizer and options put together; the model's weights come from `seed`.
     public func makeTrainer<Scalar: TensorScalar>(as: Scalar.Type = Scalar.self) throws -> Trainer<Scalar> {
         let (train, held) = try makeData(as: Scalar.self)
+        if let size = modelFile?.embeddingSize {
+            for part in [train, held].compactMap({ $0 }) {
+                guard let id = part.inputs.scalars.first(where: { Int($0) >= size }) else { continue }
+                throw ExperimentError(setting: "data", message: "holds token id \(Int(id)), but the model's Embedding has "
+                                      + "num_embeddings \(size); ids must lie in 0..<\(size)")
+            }
+        }
         var generator = RandomGenerator(seed: seed &+ 0x5EED)
         let model: Sequential<Scalar> = try makeModel(inputShape: train.exampleShape, outputs: train.outputs,
                                                       generator: &generator)

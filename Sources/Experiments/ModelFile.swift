@@ -123,7 +123,7 @@ public struct ModelFile: Sendable, Equatable {
 
 /// What a layer kind takes: its keyword arguments, with their types and whether they can be left out.
 struct LayerKind {
-    enum ArgumentType { case integer, pair, number, bool, text([String]), shape }
+    enum ArgumentType { case integer, pair, number, bool, text([String]), shape, initializer }
 
     struct Argument {
         var name: String
@@ -137,6 +137,15 @@ struct LayerKind {
     /// `Sequential` and `Residual` hold a list of layers instead of arguments.
     var isContainer = false
 
+    /// The arguments of RNN, LSTM and GRU, torch's with `batch_first=True` (the only layout); and
+    /// GradLab's `recurrent_init`, the initialiser of every `weight_hh_l*` (`orthogonal:1.5` gives a spectral
+    /// radius of 1.5), which torch code writes as `nn.init.orthogonal_(rnn.weight_hh_l0, gain=1.5)`.
+    static let recurrent: [Argument] = [
+        .init(name: "input_size", type: .integer, inferred: true), .init(name: "hidden_size", type: .integer, required: true),
+        .init(name: "num_layers", type: .integer), .init(name: "bias", type: .bool),
+        .init(name: "batch_first", type: .bool), .init(name: "recurrent_init", type: .initializer),
+    ]
+
     static let table: [String: LayerKind] = {
         var table: [String: LayerKind] = [
             "Linear": LayerKind(arguments: [.init(name: "in_features", type: .integer, inferred: true),
@@ -147,6 +156,29 @@ struct LayerKind {
                                                .init(name: "eps", type: .number)]),
             "BatchNorm1d": LayerKind(arguments: [.init(name: "num_features", type: .integer, inferred: true),
                                                  .init(name: "eps", type: .number), .init(name: "momentum", type: .number)]),
+            "Conv2d": LayerKind(arguments: [.init(name: "in_channels", type: .integer, inferred: true),
+                                            .init(name: "out_channels", type: .integer, required: true),
+                                            .init(name: "kernel_size", type: .pair, required: true),
+                                            .init(name: "stride", type: .pair), .init(name: "padding", type: .pair),
+                                            .init(name: "dilation", type: .pair), .init(name: "bias", type: .bool)]),
+            "MaxPool2d": LayerKind(arguments: [.init(name: "kernel_size", type: .pair, required: true),
+                                               .init(name: "stride", type: .pair), .init(name: "padding", type: .pair),
+                                               .init(name: "dilation", type: .pair)]),
+            "AvgPool2d": LayerKind(arguments: [.init(name: "kernel_size", type: .pair, required: true),
+                                               .init(name: "stride", type: .pair), .init(name: "padding", type: .pair),
+                                               .init(name: "count_include_pad", type: .bool)]),
+            "AdaptiveAvgPool2d": LayerKind(arguments: [.init(name: "output_size", type: .pair)]),
+            "Flatten": LayerKind(arguments: []),
+            "BatchNorm2d": LayerKind(arguments: [.init(name: "num_features", type: .integer, inferred: true),
+                                                 .init(name: "eps", type: .number), .init(name: "momentum", type: .number),
+                                                 .init(name: "affine", type: .bool)]),
+            "Dropout2d": LayerKind(arguments: [.init(name: "p", type: .number)]),
+            "RNN": LayerKind(arguments: recurrent + [.init(name: "nonlinearity", type: .text(["tanh", "relu"]))]),
+            "LSTM": LayerKind(arguments: recurrent),
+            "GRU": LayerKind(arguments: recurrent),
+            "Embedding": LayerKind(arguments: [.init(name: "num_embeddings", type: .integer, required: true),
+                                               .init(name: "embedding_dim", type: .integer, required: true)]),
+            "LastTimeStep": LayerKind(arguments: []),
             "Sequential": LayerKind(arguments: [], isContainer: true),
             "Residual": LayerKind(arguments: [], isContainer: true),
             "LeakyReLU": LayerKind(arguments: [.init(name: "negative_slope", type: .number)]),
@@ -268,6 +300,12 @@ private struct Reader {
             case "false": return .bool(false)
             default: throw error(node, key, "expected true or false, found \(describe(node))")
             }
+        case .initializer:
+            guard let text = node.scalar?.string, Initializer(name: text) != nil else {
+                throw error(node, key, "expected an initialiser such as orthogonal:1.5, xavier-uniform or normal:0.1, "
+                            + "found \(describe(node))")
+            }
+            return .text(text)
         case .text(let allowed):
             guard let text = node.scalar?.string, allowed.contains(text) else {
                 throw error(node, key, "expected one of \(allowed.map { "'\($0)'" }.joined(separator: ", ")), found \(describe(node))")
@@ -315,6 +353,14 @@ extension ModelFile {
     public func uses(_ kinds: Set<String>) -> Bool {
         func visit(_ entries: [Entry]) -> Bool { entries.contains { kinds.contains($0.kind) || visit($0.children) } }
         return visit(layers)
+    }
+
+    /// The number of token ids the first layer takes, when it is an Embedding: the data's ids must lie below.
+    public var embeddingSize: Int? {
+        guard let first = layers.first, first.kind == "Embedding", case .integer(let n)? = first.arguments["num_embeddings"] else {
+            return nil
+        }
+        return n
     }
 
     /// The file's model in one line, as torch prints its classes: `Conv2d(1, 8, 3) ReLU MaxPool2d ...`.
@@ -405,7 +451,112 @@ private struct Builder<Scalar: TensorScalar> {
             default: return ActivationLayer<Scalar>(activation)
             }
         }
+        func pair(_ key: String, default value: Size2D) -> Size2D {
+            switch arguments[key] {
+            case .integer(let v)?: Size2D(v)
+            case .integers(let v)?: Size2D(v[0], v[1])
+            default: value
+            }
+        }
+        func positivePair(_ key: String, default value: Size2D) throws -> Size2D {
+            let size = pair(key, default: value)
+            guard size.height > 0 && size.width > 0 else { throw error(entry, name, "\(key) must be positive, got \(size)") }
+            return size
+        }
+        func image(_ what: String) throws -> [Int] {
+            guard input.count == 3 else {
+                throw error(entry, name, "takes per-example input [C, H, W] (\(what)), but the layers before it give \(input)")
+            }
+            return input
+        }
+        func sequence() throws -> Int {
+            guard input.count == 2 else {
+                throw error(entry, name, "takes per-example input [T, input_size], but the layers before it give \(input)")
+            }
+            return input[1]
+        }
         switch entry.kind {
+        case "Conv2d":
+            let channels = try inferred("in_channels", try image("in_channels")[0], what: "[in_channels, H, W]")
+            let outputs = try positive("out_channels", integer("out_channels") ?? 0)
+            let kernel = try positivePair("kernel_size", default: 1)
+            let stride = try positivePair("stride", default: 1)
+            let dilation = try positivePair("dilation", default: 1)
+            let padding = pair("padding", default: 0)
+            try budget(entry, at: name, MemoryBudget.product([outputs, channels * kernel.height * kernel.width + 1]) ?? .max)
+            return Conv2d<Scalar>(inChannels: channels, outChannels: outputs, kernelSize: kernel, stride: stride,
+                                  padding: padding, dilation: dilation, bias: bool("bias", default: true),
+                                  initializer: weightInitializer(), generator: &generator)
+        case "MaxPool2d":
+            _ = try image("a pooling window")
+            let kernel = try positivePair("kernel_size", default: 1)
+            let padding = pair("padding", default: 0)
+            guard padding.height * 2 <= kernel.height && padding.width * 2 <= kernel.width else {
+                throw error(entry, name, "padding \(padding) must be at most half of kernel_size \(kernel), as torch requires")
+            }
+            return MaxPool2d<Scalar>(kernelSize: kernel, stride: try positivePair("stride", default: kernel), padding: padding,
+                                     dilation: try positivePair("dilation", default: 1))
+        case "AvgPool2d":
+            _ = try image("a pooling window")
+            let kernel = try positivePair("kernel_size", default: 1)
+            let padding = pair("padding", default: 0)
+            guard padding.height * 2 <= kernel.height && padding.width * 2 <= kernel.width else {
+                throw error(entry, name, "padding \(padding) must be at most half of kernel_size \(kernel), as torch requires")
+            }
+            return AvgPool2d<Scalar>(kernelSize: kernel, stride: try positivePair("stride", default: kernel), padding: padding,
+                                     countIncludesPadding: bool("count_include_pad", default: true))
+        case "AdaptiveAvgPool2d":
+            _ = try image("channels to average")
+            guard pair("output_size", default: 1) == 1 else {
+                throw error(entry, name, "supports output_size 1 only (global average pooling)")
+            }
+            return AdaptiveAvgPool2d<Scalar>()
+        case "Flatten":
+            return Flatten<Scalar>()
+        case "BatchNorm2d":
+            let channels = try inferred("num_features", try image("num_features channels")[0], what: "[num_features, H, W]")
+            try budget(entry, at: name, 4 * channels)
+            return BatchNorm2d<Scalar>(features: channels, epsilon: try epsilon(entry, name, number("eps", default: 1e-5)),
+                                       momentum: try momentum(entry, name, number("momentum", default: 0.1)),
+                                       affine: bool("affine", default: true))
+        case "Dropout2d":
+            let p = number("p", default: 0.5)
+            guard p >= 0 && p < 1 else { throw error(entry, name, "p must be in [0, 1), got \(p)") }
+            return Dropout2d<Scalar>(probability: p, seed: generator.next())
+        case "RNN", "LSTM", "GRU":
+            guard bool("batch_first", default: true) else {
+                throw error(entry, name, "batch_first must be true: sequences are [batch, T, features]")
+            }
+            let features = try inferred("input_size", try sequence(), what: "[T, input_size]")
+            let hidden = try positive("hidden_size", integer("hidden_size") ?? 0)
+            let layers = try positive("num_layers", integer("num_layers") ?? 1)
+            let gates = entry.kind == "LSTM" ? 4 : entry.kind == "GRU" ? 3 : 1
+            try budget(entry, at: name, MemoryBudget.product([layers, gates * hidden, features + hidden + 2]) ?? .max)
+            let bias = bool("bias", default: true)
+            let layer: any Layer<Scalar> = switch entry.kind {
+            case "LSTM": LSTM<Scalar>(inputSize: features, hiddenSize: hidden, numLayers: layers, bias: bias, generator: &generator)
+            case "GRU": GRU<Scalar>(inputSize: features, hiddenSize: hidden, numLayers: layers, bias: bias, generator: &generator)
+            default: RNN<Scalar>(inputSize: features, hiddenSize: hidden, numLayers: layers,
+                                 nonlinearity: arguments["nonlinearity"] == .text("relu") ? .relu : .tanh,
+                                 bias: bias, generator: &generator)
+            }
+            if case .text(let initName)? = arguments["recurrent_init"], let recurrentInit = Initializer(name: initName) {
+                for named in layer.parameters where named.name.hasPrefix("weight_hh_l") {
+                    recurrentInit.fill(named.parameter.value, fanIn: hidden, fanOut: gates * hidden, generator: &generator)
+                }
+            }
+            return layer
+        case "Embedding":
+            guard input.count == 1 else {
+                throw error(entry, name, "takes token ids [T] per example, but the layers before it give \(input)")
+            }
+            let count = try positive("num_embeddings", integer("num_embeddings") ?? 0)
+            let dimension = try positive("embedding_dim", integer("embedding_dim") ?? 0)
+            try budget(entry, at: name, MemoryBudget.product([count, dimension]) ?? .max)
+            return Embedding<Scalar>(numEmbeddings: count, embeddingDim: dimension, generator: &generator)
+        case "LastTimeStep":
+            _ = try sequence()
+            return LastTimeStep<Scalar>()
         case "Linear":
             let inputs = try inferred("in_features", input.last, what: "a last axis of in_features")
             let outputs = try positive("out_features", integer("out_features") ?? 0)
