@@ -358,12 +358,10 @@ public struct Experiment: Sendable {
     public func makeModel<Scalar: TensorScalar>(inputShape: [Int], outputs: Int, generator: inout RandomGenerator,
                                                 as: Scalar.Type = Scalar.self) throws -> Sequential<Scalar> {
         guard let modelFile else {
-            guard inputShape.count == 1 else {
-                throw ExperimentError(setting: "mlp", message: "an MLP takes feature vectors, but the data's examples are "
-                                      + "\(inputShape); describe a model for them in a model file (model), "
-                                      + "for example with Conv2d or LSTM layers")
-            }
-            return try modelSpec(inputs: inputShape[0], outputs: outputs).build(generator: &generator)
+            // An MLP reads an image or a sequence as one flat vector, as torch's nn.Sequential(nn.Flatten(), ...),
+            // so its layers are named from 1.
+            let mlp: Sequential<Scalar> = try modelSpec(inputs: inputShape.reduce(1, *), outputs: outputs).build(generator: &generator)
+            return inputShape.count == 1 ? mlp : Sequential([Flatten<Scalar>()] + mlp.layers, inputShape: inputShape)
         }
         guard modelFile.accepts(inputShape) else {
             let declared = modelFile.inputShape.compactMap { $0 }

@@ -60,6 +60,69 @@ final class ModelFileTests: XCTestCase {
         XCTAssertEqual(deviation, (2.0 / 100).squareRoot(), accuracy: 0.01)
     }
 
+    func testConvolutionalAndRecurrentLayersTakeTorchArguments() throws {
+        let conv = try parse("""
+            input: [1, 8, 8]
+            layers:
+              - Conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+              - BatchNorm2d
+              - ReLU
+              - MaxPool2d: {kernel_size: 2}
+              - Conv2d: {out_channels: 6, kernel_size: [3, 2], stride: 2, dilation: 1, bias: false}
+              - Dropout2d: {p: 0.2}
+              - AvgPool2d: {kernel_size: 1}
+              - AdaptiveAvgPool2d: {output_size: 1}
+              - Flatten
+              - Linear: {out_features: 10}
+            """)
+        var g = RandomGenerator(seed: 1)
+        let (cnn, output) = try conv.build(generator: &g, as: Float.self)
+        XCTAssertEqual(output, [10])
+        XCTAssertEqual(cnn.parameters.map(\.name), ["0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "9.weight", "9.bias"])
+        XCTAssertEqual(cnn.parameters.map(\.parameter.value.shape), [[4, 1, 3, 3], [4], [4], [4], [6, 4, 3, 2], [10, 6], [10]])
+        XCTAssertEqual(cnn.buffers.map(\.name), ["1.running_mean", "1.running_var"])
+
+        let rnn = try parse("""
+            input: [T, 3]
+            layers:
+              - GRU: {hidden_size: 5, num_layers: 2}
+              - LSTM: {hidden_size: 4, bias: false}
+              - RNN: {hidden_size: 2, nonlinearity: relu, recurrent_init: "orthogonal:1.5"}
+              - LastTimeStep
+              - Linear: {out_features: 1}
+            """)
+        let (sequenceModel, out) = try rnn.build(for: [7, 3], generator: &g, as: Double.self)
+        XCTAssertEqual(out, [1])
+        XCTAssertEqual(sequenceModel.parameters.map(\.name).prefix(5),
+                       ["0.weight_ih_l0", "0.weight_hh_l0", "0.bias_ih_l0", "0.bias_hh_l0", "0.weight_ih_l1"])
+        XCTAssertEqual(sequenceModel.parameters.first { $0.name == "0.weight_ih_l0" }?.parameter.value.shape, [15, 3])
+        XCTAssertEqual(sequenceModel.parameters.first { $0.name == "1.weight_hh_l0" }?.parameter.value.shape, [16, 4])
+        XCTAssertNil(sequenceModel.parameters.first { $0.name == "1.bias_ih_l0" })
+        // orthogonal:1.5 on a square 2×2 weight: W Wᵀ = 1.5² I, spectral radius 1.5.
+        let w = try XCTUnwrap(sequenceModel.parameters.first { $0.name == "2.weight_hh_l0" }?.parameter.value.scalars)
+        XCTAssertEqual(w[0] * w[0] + w[1] * w[1], 2.25, accuracy: 1e-9)
+        XCTAssertEqual(w[0] * w[2] + w[1] * w[3], 0, accuracy: 1e-9)
+
+        let tokens = try parse("input: [12]\nlayers:\n  - Embedding: {num_embeddings: 20, embedding_dim: 3}\n  - LSTM: {hidden_size: 4}\n")
+        XCTAssertEqual(tokens.embeddingSize, 20)
+        XCTAssertEqual(try tokens.build(generator: &g, as: Float.self).outputShape, [12, 4])
+
+        let flat = error("input: [64]\nlayers:\n  - Conv2d: {out_channels: 4, kernel_size: 3}\n")
+        XCTAssertEqual(flat?.line, 3)
+        XCTAssertTrue(flat?.description.contains("[C, H, W]") ?? false, flat?.description ?? "")
+        XCTAssertTrue(flat?.description.contains("[64]") ?? false, flat?.description ?? "")
+        let small = error("input: [1, 2, 2]\nlayers:\n  - Conv2d: {out_channels: 4, kernel_size: 3}\n")
+        XCTAssertEqual(small?.key, "layer 0 (Conv2d)")
+        XCTAssertTrue(small?.description.contains("[1, 2, 2]") ?? false, small?.description ?? "")
+        let channels = error("input: [3, 8, 8]\nlayers:\n  - Conv2d: {in_channels: 1, out_channels: 4, kernel_size: 3}\n")
+        XCTAssertTrue(channels?.description.contains("in_channels is 1") ?? false, channels?.description ?? "")
+        let lstm = error("input: [8]\nlayers:\n  - LSTM: {hidden_size: 4}\n")
+        XCTAssertTrue(lstm?.description.contains("[T, input_size]") ?? false, lstm?.description ?? "")
+        XCTAssertEqual(error("input: [T, 2]\nlayers:\n  - LSTM: {hidden_size: 4, batch_first: false}\n")?.line, 3)
+        XCTAssertEqual(error("input: [T, 2]\nlayers:\n  - RNN: {hidden_size: 4, nonlinearity: sigmoid}\n", build: false)?.key,
+                       "RNN.nonlinearity")
+    }
+
     func testSequenceInputTakesAnyLength() throws {
         let file = try parse("input: [T, 3]\nlayers:\n  - Linear: {out_features: 4}\n")
         XCTAssertTrue(file.accepts([50, 3]))
