@@ -79,7 +79,8 @@ public struct TimeStepRow: CSVRecord, Equatable, Sendable {
     }
 
     /// The time ratio ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ of each (step, layer, stack) in `rows`, in the order first met;
-    /// nil where ‖∂L/∂h_T‖ is 0 or the sequence has one step (no ratio to speak of).
+    /// nil where ‖∂L/∂h_T‖ is 0, either norm is not finite, or the sequence has one step (no ratio to
+    /// speak of).
     ///
     /// ```
     /// ratio = ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖,   T the largest t of the group
@@ -103,7 +104,8 @@ public struct TimeStepRow: CSVRecord, Equatable, Sendable {
         }
         return order.map { key in
             let end = ends[key]!
-            let ratio = end.first.t < end.last.t && end.last.norm > 0 ? end.first.norm / end.last.norm : nil
+            let defined = end.first.t < end.last.t && end.last.norm > 0 && end.first.norm.isFinite && end.last.norm.isFinite
+            let ratio = defined ? end.first.norm / end.last.norm : nil
             return (key.step, key.layer, key.stack, ratio)
         }
     }
