@@ -138,6 +138,7 @@ final class TimeStepFigureTests: XCTestCase {
         let out = folder.appendingPathComponent("comparison")
         let index = try report.write(to: out)
         let html = try String(contentsOf: index, encoding: .utf8)
+        XCTAssertTrue(html.contains("<th>time ratio</th>"), "the ranking shows the time ratio")
         for name in ["compare-time-heatmap", "compare-time-grad-norm"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("figures/\(name).png").path), name)
             XCTAssertTrue(html.contains("src=\"figures/\(name).png\""), name)
