@@ -119,8 +119,8 @@ final class StepTracer<Scalar: TensorScalar>: LayerTracer {
 }
 
 /// Watches a training run. The trainer calls, in order: `trainingWillBegin`; for every step
-/// `stepWillBegin` (before its forward pass), `stepDidComputeGradients` (only when `wantsDetails(atStep:)` said yes), then `stepDidFinish`;
-/// `evaluationDidFinish` after each evaluation; `trainingDidEnd` last.
+/// `stepWillBegin` (before its forward pass), `stepDidComputeGradients` (only when `wantsDetails(atStep:)`
+/// said yes), then `stepDidFinish`; `evaluationDidFinish` after each evaluation; `trainingDidEnd` last.
 ///
 /// With no observer attached, or none wanting details, the trainer runs the plain fast path: no
 /// per-layer bookkeeping, no copies of the weights.

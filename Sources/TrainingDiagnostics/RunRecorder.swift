@@ -46,7 +46,8 @@ public struct RunDescription: Sendable {
 
 /// Streams a training run into a run folder (ARCHITECTURE.md, format version 1): steps.csv every step;
 /// gradients.csv and activations.csv every `recordEvery` steps; timesteps.csv on the same steps for a
-/// model with recurrent layers (their `TimeTracing` is on for those steps only, so the others pay nothing); histograms.csv every `histogramsEvery`;
+/// model with recurrent layers (their `TimeTracing` is on for those steps only, so the others pay
+/// nothing); histograms.csv every `histogramsEvery`;
 /// findings.csv as the detectors fire, and each finding again when its condition clears (its `last_step`
 /// set; readers keep the last row of a finding, `FindingRow.spans`); run.json with the status, rewritten atomically when it changes.
 ///
