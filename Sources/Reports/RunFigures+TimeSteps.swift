@@ -17,7 +17,9 @@ struct TimeSeries {
 }
 
 /// The figures of recurrent layers, drawn from timesteps.csv: ‖∂L/∂h_t‖ over time step × training step as
-/// a heatmap, ‖∂L/∂h_t‖ against t at a few training steps, and the gates' saturated fractions.
+/// a heatmap, ‖∂L/∂h_t‖ against t at a few training steps, and the gates' saturated fractions. Layer names
+/// reach the scripts through `PlotText.quoted`, and the data files' comment lines through `gnuplotEscaped`,
+/// which keeps each on its line.
 extension RunFigures {
     /// The series of timesteps.csv, layers in model order, then stacked layers.
     var timeSeries: [TimeSeries] {
@@ -48,7 +50,7 @@ extension RunFigures {
         for series in timeSeries where series.steps.count >= 2 && series.length >= 2 {
             let steps = PlotText.thinned(series.steps.count, limit: maximumColumns).map { series.steps[$0] }
             if !panels.isEmpty { text += "\n" }
-            text += "# \(series.label): t step log10_grad_norm (one scan line per training step)\n"
+            text += "# \(gnuplotEscaped(series.label)): t step log10_grad_norm (one scan line per training step)\n"
             for step in steps {
                 var byT: [Int: Double] = [:]
                 for row in series.rows[step]! { byT[row.t] = row.gradientNorm }
@@ -121,7 +123,7 @@ extension RunFigures {
             for step in steps {
                 let rows = series.rows[step]!
                 values += rows.map(\.gradientNorm)
-                blocks.append("# \(series.label), step \(step): t grad_norm\n"
+                blocks.append("# \(gnuplotEscaped(series.label)), step \(step): t grad_norm\n"
                               + rows.map { "\($0.t) \(PlotText.positive($0.gradientNorm))" }.joined(separator: "\n"))
             }
         }
@@ -179,7 +181,8 @@ extension RunFigures {
             let steps = PlotText.thinned(series.steps.count, limit: maximumPoints).map { series.steps[$0] }
             allSteps += steps
             for gate in gates {
-                blocks.append("# \(series.label), gate \(gate): step mean_saturated_fraction\n" + steps.map { step in
+                blocks.append("# \(gnuplotEscaped(series.label)), gate \(gate): step mean_saturated_fraction\n"
+                              + steps.map { step in
                     let fractions = series.rows[step]!.compactMap { $0.gate(gate)?.saturated }.filter(\.isFinite)
                     let mean = fractions.isEmpty ? Double.nan : fractions.reduce(0, +) / Double(fractions.count)
                     return "\(step) \(PlotText.number(mean))"
@@ -194,7 +197,7 @@ extension RunFigures {
         for p in panels {
             commands += "set title \(PlotText.quoted(p.label)) noenhanced\nplot " + p.gates.enumerated().map { g, gate in
                 "\(g == 0 ? "'time-gates.dat'" : "''") index \(p.index + g) using 1:2 with lines lw 1.5 "
-                    + "lc palette frac \(PlotText.fraction(g, of: p.gates.count)) title 'gate \(gate)'"
+                    + "lc palette frac \(PlotText.fraction(g, of: p.gates.count)) title \(PlotText.quoted("gate \(gate)"))"
             }.joined(separator: ", \\\n     ") + "\n"
         }
         commands += "unset multiplot\n"
