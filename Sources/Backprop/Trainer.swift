@@ -109,6 +109,7 @@ public final class Trainer<Scalar: TensorScalar> {
         for step in 1...max(totalSteps, 1) where totalSteps > 0 {
             let batch = sampler.next()
             let epoch = sampler.epoch
+            for observer in observers { observer.stepWillBegin(step) }
             let detailed = observers.filter { $0.wantsDetails(atStep: step) }
             model.zeroGradients()
             let value: Double
