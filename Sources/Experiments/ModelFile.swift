@@ -139,7 +139,10 @@ struct LayerKind {
 
     /// The arguments of RNN, LSTM and GRU, torch's with `batch_first=True` (the only layout); and
     /// GradLab's `recurrent_init`, the initialiser of every `weight_hh_l*` (`orthogonal:1.5` gives a spectral
-    /// radius of 1.5), which torch code writes as `nn.init.orthogonal_(rnn.weight_hh_l0, gain=1.5)`.
+    /// radius of 1.5), which torch code writes as `nn.init.orthogonal_(rnn.weight_hh_l0, gain=1.5)`; for LSTM
+    /// also `forget_bias`, the forget gate's total bias (torch: `bias_ih_l0[H:2H] = b`, `bias_hh_l0[H:2H] = 0`),
+    /// which lets the cell keep its memory from the start (Gers, Schmidhuber & Cummins 2000; Jozefowicz,
+    /// Zaremba & Sutskever 2015 recommend 1).
     static let recurrent: [Argument] = [
         .init(name: "input_size", type: .integer, inferred: true), .init(name: "hidden_size", type: .integer, required: true),
         .init(name: "num_layers", type: .integer), .init(name: "bias", type: .bool),
@@ -174,7 +177,7 @@ struct LayerKind {
                                                  .init(name: "affine", type: .bool)]),
             "Dropout2d": LayerKind(arguments: [.init(name: "p", type: .number)]),
             "RNN": LayerKind(arguments: recurrent + [.init(name: "nonlinearity", type: .text(["tanh", "relu"]))]),
-            "LSTM": LayerKind(arguments: recurrent),
+            "LSTM": LayerKind(arguments: recurrent + [.init(name: "forget_bias", type: .number)]),
             "GRU": LayerKind(arguments: recurrent),
             "Embedding": LayerKind(arguments: [.init(name: "num_embeddings", type: .integer, required: true),
                                                .init(name: "embedding_dim", type: .integer, required: true)]),
@@ -539,6 +542,14 @@ private struct Builder<Scalar: TensorScalar> {
             default: RNN<Scalar>(inputSize: features, hiddenSize: hidden, numLayers: layers,
                                  nonlinearity: arguments["nonlinearity"] == .text("relu") ? .relu : .tanh,
                                  bias: bias, generator: &generator)
+            }
+            if case .number(let forget)? = arguments["forget_bias"] {
+                guard bias else { throw error(entry, name, "forget_bias needs bias: true") }
+                // Gate order i, f, g, o: rows hidden..<2·hidden of each bias are the forget gate's.
+                for named in layer.parameters where named.name.hasPrefix("bias_ih_l") || named.name.hasPrefix("bias_hh_l") {
+                    let value = named.parameter.value
+                    for row in hidden..<(2 * hidden) { value[row] = named.name.hasPrefix("bias_ih_l") ? Scalar(forget) : 0 }
+                }
             }
             if case .text(let initName)? = arguments["recurrent_init"], let recurrentInit = Initializer(name: initName) {
                 for named in layer.parameters where named.name.hasPrefix("weight_hh_l") {
