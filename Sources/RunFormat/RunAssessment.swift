@@ -85,7 +85,10 @@ public struct RunAssessment: Sendable, Equatable {
         }
         if let f = first(.exploding) { parts.append("exploding from step \(f.step)") }
         if let f = first(.vanishing) {
-            parts.append("vanishing from step \(f.step)" + (ratio.map { "; first layer's gradient \($0) of the last's" } ?? ""))
+            // The depth ratio of the run's end, or, when the last hidden layer's gradient is zero there (every
+            // unit dead), the finding's own ratio of the first layer's gradient to the largest.
+            let depth = ratio ?? String(format: "%.2g", f.value)
+            parts.append("vanishing from step \(f.step), depth ratio \(depth)" + (ratio == nil ? " (against the largest layer's gradient)" : ""))
         }
         if let f = first(.explodingThroughTime) { parts.append("exploding through time from step \(f.step) (layer \(f.layer))") }
         if let f = first(.vanishingThroughTime) { parts.append("vanishing through time from step \(f.step) (layer \(f.layer))") }

@@ -63,7 +63,7 @@ final class RunAssessmentTests: XCTestCase {
                         finding(.dead, step: 9, layer: "1"), finding(.nonfinite, step: 40, layer: "2")]
         let a = RunAssessment(run: run("r", loss: 1, findings: findings, depthRatio: 2.3e-8), settings: "activation=relu, lr=1")
         XCTAssertEqual(a.reason, "activation=relu + lr=1: diverged at step 40, first non-finite value in layer 2; "
-                       + "vanishing from step 1; first layer's gradient 2.3e-08 of the last's; dead ReLUs in layers 3, 1")
+                       + "vanishing from step 1, depth ratio 2.3e-08; dead ReLUs in layers 3, 1")
         XCTAssertEqual(a.findingKinds, [.dead, .vanishing, .nonfinite])
         let healthy = RunAssessment(run: run("quiet", loss: 1, depthRatio: 0.41))
         XCTAssertEqual(healthy.reason, "quiet: healthy: no findings, depth ratio 0.41")

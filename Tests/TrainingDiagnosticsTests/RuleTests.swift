@@ -95,6 +95,14 @@ final class RuleTests: XCTestCase {
         assertFinding(run(ExplodingGrowthRule(), norms: [2, 1, 50, 100]), of: ExplodingGrowthRule.self, at: 4,
                       since: 2, layer: "", threshold: t.explodingGrowth)
         XCTAssertTrue(run(ExplodingGrowthRule(), norms: [1, 99, 0, 99]).isEmpty, "99-fold, and zero norms skipped")
+        // Converged: the norm falls from 1 to 1e-4 over the run; a hard batch brings it back to 0.05, a
+        // 500-fold jump that stays below the scale training started at: no explosion. Past that scale, one.
+        let window = t.growthWindow
+        let converging = Array(repeating: 1.0, count: window) + Array(repeating: 1e-4, count: window)
+        XCTAssertTrue(run(ExplodingGrowthRule(), norms: converging + [0.05]).isEmpty,
+                      "a jump back towards the starting scale is a hard batch")
+        assertFinding(run(ExplodingGrowthRule(), norms: converging + [5]), of: ExplodingGrowthRule.self,
+                      at: 2 * window + 1, since: window + 2, layer: "", threshold: t.explodingGrowth)
     }
 
     func testDeadUnitsAndSaturationFireOncePerLayer() {
