@@ -64,7 +64,7 @@ public final class Trainer<Scalar: TensorScalar> {
     public init(model: Sequential<Scalar>, loss: any Loss<Scalar>, optimizer: any Optimizer<Scalar>,
                 trainingData: Dataset<Scalar>, validationData: Dataset<Scalar>? = nil, options: TrainingOptions) {
         precondition(options.batchSize > 0, "batch size must be positive, got \(options.batchSize)")
-        let outputShape = model.checkedOutputShape(forInputShape: [trainingData.features])
+        let outputShape = model.checkedOutputShape(forInputShape: Array(trainingData.inputs.shape.dropFirst()))
         precondition(outputShape == [trainingData.outputs],
                      "the model's per-example output \(outputShape) does not match the data's \(trainingData.outputs) targets")
         self.model = model
