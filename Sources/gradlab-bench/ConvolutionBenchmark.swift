@@ -59,6 +59,7 @@ struct ConvolutionWorkloads {
         }
         for s in 0..<warmup { step(s) }
         var times: [Double] = []
+        times.reserveCapacity(steps * rounds)
         let before = gradlab_allocation_count()
         for s in 0..<(steps * rounds) {
             let start = DispatchTime.now().uptimeNanoseconds
