@@ -34,7 +34,7 @@ struct GradLabBench: ParsableCommand {
     @Option(help: "Seed for weights and data.")
     var seed: UInt64 = 1
 
-    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference), train, record, gradcheck or conv.")
+    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference), train, record, gradcheck, lstm or conv.")
     var only: String?
 
     @Option(help: ArgumentHelp("Export W1's weights and batches into this folder and time W1–W4 there, for "
@@ -47,8 +47,8 @@ struct GradLabBench: ParsableCommand {
     func validate() throws {
         guard steps >= 5 else { throw ValidationError("--steps must be at least 5, got \(steps)") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1, got \(warmup)") }
-        if let only, !["a-float", "a-double", "b", "train", "record", "gradcheck", "conv"].contains(only) {
-            throw ValidationError("--only takes a-float, a-double, b, train, record, gradcheck or conv, got '\(only)'")
+        if let only, !["a-float", "a-double", "b", "train", "record", "gradcheck", "lstm", "conv"].contains(only) {
+            throw ValidationError("--only takes a-float, a-double, b, train, record, gradcheck, lstm or conv, got '\(only)'")
         }
     }
 
@@ -93,6 +93,7 @@ struct GradLabBench: ParsableCommand {
         }
         if wanted("record") { try recordingOverhead() }
         if wanted("gradcheck") { gradientCheckTimings() }
+        if wanted("lstm") { lstmTimings() }
         if wanted("conv") { convolutionTimings() }
         guard wanted("b") else { return }
         let b = measure(Float.self, sizes: large, activation: .relu, batch: 256)
