@@ -35,6 +35,7 @@ public final class BatchNorm2d<Scalar: TensorScalar>: Layer {
     private var output = Workspace<Scalar>()
     private var inputGradient = Workspace<Scalar>()
     private var lastMode = Mode.training
+    private var lastShape: (batch: Int, height: Int, width: Int) = (0, 0, 0)
 
     /// - Parameters:
     ///   - features: `num_features`, the channel count C.
@@ -84,6 +85,7 @@ public final class BatchNorm2d<Scalar: TensorScalar>: Layer {
         let (batch, height, width) = (input.shape[0], input.shape[2], input.shape[3])
         let plane = height * width, count = batch * plane
         lastMode = mode
+        lastShape = (batch, height, width)
         precondition(mode == .evaluation || count > 1,
                      "BatchNorm2d: expected more than 1 value per channel when training, got input \(input.shape)")
         let xhat = normalized.tensor(batch, features, height, width)
@@ -131,13 +133,12 @@ public final class BatchNorm2d<Scalar: TensorScalar>: Layer {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
-        let xhat = normalized.tensor(outputGradient.shape.count == 4 ? outputGradient.shape[0] : 0, features,
-                                     outputGradient.shape.count == 4 ? outputGradient.shape[2] : 0,
-                                     outputGradient.shape.count == 4 ? outputGradient.shape[3] : 0)
-        precondition(outputGradient.rank == 4 && outputGradient.shape[1] == features && outputGradient.count == xhat.count
-                     && xhat.count > 0,
-                     "BatchNorm2d.backward: gradient shape \(outputGradient.shape), expected \(xhat.shape)")
-        let (batch, height, width) = (xhat.shape[0], xhat.shape[2], xhat.shape[3])
+        let (batch, height, width) = lastShape
+        precondition(outputGradient.rank == 4 && outputGradient.shape[0] == batch && outputGradient.shape[1] == features
+                     && outputGradient.shape[2] == height && outputGradient.shape[3] == width && batch > 0,
+                     "BatchNorm2d.backward: gradient shape \(outputGradient.shape), expected "
+                     + "[\(batch), \(features), \(height), \(width)] (called before forward?)")
+        let xhat = normalized.tensor(batch, features, height, width)
         let plane = height * width, count = batch * plane
         let dx = inputGradient.tensor(batch, features, height, width)
         let dGamma = weight?.gradientForAccumulation(), dBeta = bias?.gradientForAccumulation()

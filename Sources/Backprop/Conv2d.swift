@@ -214,14 +214,16 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
                         let image = x + (n * inChannels + c) * height * width
                         for oy in 0..<outHeight {
                             let d = row + n * plane + oy * outWidth
+                            // Plain loops rather than memcpy/memset: rows are a few elements long, and a
+                            // library call per row costs more than the copy.
                             guard rowsInside.contains(oy) else {
-                                d.update(repeating: 0, count: outWidth)
+                                for ox in 0..<outWidth { d[ox] = 0 }
                                 continue
                             }
                             let source = image + (oy * sh - padding.height + dy) * width + dx - padding.width
                             for ox in 0..<inside.lowerBound { d[ox] = 0 }
                             if sw == 1 {
-                                (d + inside.lowerBound).update(from: source + inside.lowerBound, count: inside.count)
+                                for ox in inside { d[ox] = source[ox] }
                             } else {
                                 for ox in inside { d[ox] = source[ox * sw] }
                             }

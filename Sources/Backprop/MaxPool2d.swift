@@ -21,7 +21,9 @@ public final class MaxPool2d<Scalar: TensorScalar>: Layer, ChoiceReporting {
 
     private let geometry: ConvolutionGeometry
     private var inputShape: (batch: Int, channels: Int, height: Int, width: Int) = (0, 0, 0, 0)
-    private var winners: [Int32] = []
+    /// Each output element's winner (`i·kw + j`), `winnerCount` of them.
+    private var winners = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var winnerCount = 0
     private var output = Workspace<Scalar>()
     private var inputGradient = Workspace<Scalar>()
 
@@ -42,12 +44,14 @@ public final class MaxPool2d<Scalar: TensorScalar>: Layer, ChoiceReporting {
                      "MaxPool2d: padding \(padding) should be at most half of the effective kernel size (\(spanH), \(spanW))")
     }
 
+    deinit { winners.deallocate() }
+
     public var kind: String { "MaxPool2d" }
     public var kinks: [Kink] { [.choice] }
     public var choices: (any ChoiceReporting)? { self }
 
     /// Each window's winner, `i·kw + j`, for the output elements of the last forward pass in order.
-    public var lastChoices: [Int32] { winners }
+    public var lastChoices: [Int32] { Array(UnsafeBufferPointer(start: winners, count: winnerCount)) }
 
     var signature: String { "MaxPool2d(kernel_size=\(kernelSize), stride=\(stride), padding=\(padding))" }
 
@@ -65,26 +69,30 @@ public final class MaxPool2d<Scalar: TensorScalar>: Layer, ChoiceReporting {
         precondition(outHeight > 0 && outWidth > 0, "\(signature): input \(input.shape) is smaller than the kernel")
         inputShape = (batch, channels, height, width)
         let y = output.tensor(batch, channels, outHeight, outWidth)
-        if winners.count != y.count { winners = [Int32](repeating: 0, count: y.count) }
+        if winnerCount != y.count {
+            winners.deallocate()
+            winners = .allocate(capacity: Swift.max(1, y.count))
+            winnerCount = y.count
+        }
+        let choice = winners
         let (kh, kw) = (kernelSize.height, kernelSize.width)
         let (sh, sw, ph, pw, dh, dw) = (stride.height, stride.width, padding.height, padding.width,
                                         dilation.height, dilation.width)
-        winners.withUnsafeMutableBufferPointer { choice in
+        do {
             for image in 0..<(batch * channels) {
                 let x = input.base + image * height * width
                 let outBase = image * outHeight * outWidth
                 for oy in 0..<outHeight {
+                    let rows = offsets(oy, stride: sh, padding: ph, dilation: dh, kernel: kh, size: height)
                     for ox in 0..<outWidth {
+                        let columns = offsets(ox, stride: sw, padding: pw, dilation: dw, kernel: kw, size: width)
                         var best = -Scalar.infinity
-                        var winner = -1
-                        for i in 0..<kh {
-                            let iy = oy * sh - ph + i * dh
-                            guard iy >= 0 && iy < height else { continue }
-                            for j in 0..<kw {
-                                let ix = ox * sw - pw + j * dw
-                                guard ix >= 0 && ix < width else { continue }
-                                let v = x[iy * width + ix]
-                                if winner < 0 { winner = i * kw + j }  // torch starts at the first element inside
+                        // torch starts at the first element inside the input
+                        var winner = rows.lowerBound * kw + columns.lowerBound
+                        for i in rows {
+                            let row = x + (oy * sh - ph + i * dh) * width + ox * sw - pw
+                            for j in columns {
+                                let v = row[j * dw]
                                 if v > best || v.isNaN { best = v; winner = i * kw + j }
                             }
                         }
@@ -96,6 +104,20 @@ public final class MaxPool2d<Scalar: TensorScalar>: Layer, ChoiceReporting {
             }
         }
         return y
+    }
+
+    /// The kernel offsets `i` whose position `o·s − p + i·d` lies inside `0..<size`.
+    @inline(__always)
+    private func offsets(_ o: Int, stride: Int, padding: Int, dilation: Int, kernel: Int, size: Int) -> Range<Int> {
+        let start = o * stride - padding
+        if dilation == 1 {
+            let low = Swift.max(0, -start), high = Swift.min(kernel, size - start)
+            return low < high ? low..<high : low..<low
+        }
+        // start + i·d ≥ 0  ⇔  i ≥ ⌈−start/d⌉;   start + i·d < size  ⇔  i < ⌈(size − start)/d⌉
+        let low = start >= 0 ? 0 : (-start + dilation - 1) / dilation
+        let high = Swift.min(kernel, (size - start + dilation - 1) / dilation)
+        return low < high ? low..<high : low..<low
     }
 
     @_specialize(where Scalar == Float)
@@ -112,7 +134,8 @@ public final class MaxPool2d<Scalar: TensorScalar>: Layer, ChoiceReporting {
         let kw = kernelSize.width
         let (sh, sw, ph, pw, dh, dw) = (stride.height, stride.width, padding.height, padding.width,
                                         dilation.height, dilation.width)
-        winners.withUnsafeBufferPointer { choice in
+        let choice = winners
+        do {
             for image in 0..<(batch * channels) {
                 let g = dx.base + image * height * width
                 let outBase = image * outHeight * outWidth

@@ -5,7 +5,13 @@ import Backprop
 /// ```
 /// saturated:  tanh |a| > 0.97;  sigmoid a < 0.03 or a > 0.97;  hardtanh a ≤ min or a ≥ max
 /// dead:       a ReLU unit whose output is 0 for every example of the batch
+/// unit:       for [batch, features], a feature; for a convolution's [N, C, H, W], a channel (a dead
+///             channel is 0 at every position of every example); for other ranks, one element of an example
+/// saturated_fraction = elements in the band / all elements;  dead_fraction = dead units / units
 /// ```
+/// Saturation is counted per element whatever the rank; death per unit, because a convolution's filter
+/// dies as a whole: once its pre-activation is negative everywhere, no position passes a gradient back
+/// to its weights.
 /// The saturation bands are where the derivative has fallen below about 6% of its peak (tanh' =
 /// 1 − 0.97² ≈ 0.059; σ' at 0.97 ≈ 0.029 of a peak of 0.25, i.e. 12%): gradients through such units are
 /// mostly gone, the effect Glorot & Bengio (2010, section 3) show for saturated sigmoid layers. Dead
@@ -30,13 +36,16 @@ public struct ActivationStatistics: Sendable, Equatable {
         }
     }
 
-    /// The statistics of `output`, `[batch, units]`, produced by `function` (nil for a layer that is not an
-    /// activation: no saturation, no dead units).
+    /// The statistics of `output`, `[batch, units]` or `[N, C, H, W]` (units are channels), produced by
+    /// `function` (nil for a layer that is not an activation: no saturation, no dead units).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public init<Scalar: TensorScalar>(_ output: Tensor<Scalar>, function: Activation?) {
-        // A unit is one element of an example: for `[batch, ...]`, everything but the batch axis.
-        let units = output.rank >= 2 && output.shape[0] > 0 ? output.count / output.shape[0] : output.count
+        // A unit is a channel of an `[N, C, H, W]` image batch, otherwise one element of an example: for
+        // `[batch, ...]`, everything but the batch axis.
+        let batch = output.rank >= 2 ? output.shape[0] : 1
+        let isImage = output.rank == 4 && batch > 0
+        let units = isImage ? output.shape[1] : output.rank >= 2 && batch > 0 ? output.count / batch : output.count
         let band = function.flatMap(Self.saturationBand)
         let values = output.withUnsafeBufferPointer { $0 }
         var sum = 0.0, squares = 0.0, lowest = Double.infinity, highest = -Double.infinity
@@ -73,8 +82,34 @@ public struct ActivationStatistics: Sendable, Equatable {
         min = finite > 0 ? lowest : .nan
         max = finite > 0 ? highest : .nan
         saturatedFraction = output.count > 0 ? Double(saturated) / Double(output.count) : 0
-        deadFraction = function == .relu && units > 0 ? Double(Self.deadUnits(values, units: units)) / Double(units) : 0
+        if function == .relu && units > 0 {
+            let dead = isImage
+                ? Self.deadChannels(values, batch: batch, channels: units, plane: output.count / (batch * units))
+                : Self.deadUnits(values, units: units)
+            deadFraction = Double(dead) / Double(units)
+        } else {
+            deadFraction = 0
+        }
         self.nonfinite = nonfinite
+    }
+
+    /// Channels of an `[N, C, H, W]` batch (`plane` = H·W) that are exactly zero at every position of every
+    /// example.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    static func deadChannels<Scalar: TensorScalar>(
+        _ values: UnsafeBufferPointer<Scalar>, batch: Int, channels: Int, plane: Int
+    ) -> Int {
+        var dead = 0
+        for c in 0..<channels {
+            var alive = false
+            for n in 0..<batch where !alive {
+                let start = (n * channels + c) * plane
+                for p in start..<(start + plane) where values[p] != 0 { alive = true; break }
+            }
+            if !alive { dead += 1 }
+        }
+        return dead
     }
 
     /// Units (columns) that are exactly zero in every row.

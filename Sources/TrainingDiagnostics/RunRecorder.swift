@@ -131,12 +131,15 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     }
 
     public func trainingWillBegin(_ trainer: Trainer<Scalar>) {
+        // The per-example shape the data gives (`[features]`, or `[C, H, W]` for images), walked through
+        // each layer's `outputShape`; a feature count is a channel count for `[C, H, W]`.
         var shape = trainer.trainingData.exampleShape
+        func features(_ shape: [Int]) -> Int { shape.count == 3 ? shape[0] : shape.last ?? 1 }
         var layers: [RunManifest.Layer] = []
         for child in trainer.model.children {
             let output = child.layer.checkedOutputShape(forInputShape: shape)
-            layers.append(.init(name: child.name, kind: child.layer.kind, inputFeatures: shape.last ?? 1,
-                                outputFeatures: output.last ?? 1))
+            layers.append(.init(name: child.name, kind: child.layer.kind, inputFeatures: features(shape),
+                                outputFeatures: features(output)))
             shape = output
         }
         let parameters = trainer.model.parameters

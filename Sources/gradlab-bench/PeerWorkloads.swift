@@ -14,6 +14,8 @@ import TrainingDiagnostics
 /// W3  MLP 1024 → 4 × 1024 relu → 10, batch 256, Float: forward + backward as GFLOP/s, and sgemm's rate.
 /// W4  gradient check of 8 → 3 × 16 tanh → 4, batch 4, MSE, Double: full and direction modes; and of
 ///     8 → 3 × 64 tanh → 4 (9,156 parameters) in full mode ("W4 wide full").
+/// W6, W7  the convolution workloads (`ConvolutionWorkloads`): a digits convnet's training step, and a
+///     large convolution's forward + backward as GFLOP/s beside sgemm on the same products.
 struct PeerWorkloads {
     let folder: URL
     let seed: UInt64
@@ -52,6 +54,17 @@ struct PeerWorkloads {
         results["W4 full"] = full
         results["W4 direction"] = direction
         results["W4 wide full"] = w4(width: 64, repeats: 3).full
+        let convolutions = ConvolutionWorkloads(seed: seed, steps: steps, warmup: 20)
+        try convolutions.export(to: folder, rounds: rounds)
+        results["W6 Float"] = Timing(convolutions.digitsStep(rounds: rounds).times)
+        var w7: [Double] = [], w7sgemm: [Double] = []
+        for _ in 0..<rounds {
+            let large = convolutions.largeConvolution(steps: Swift.max(10, steps / 10))
+            w7.append(large.gflops)
+            w7sgemm.append(large.sgemmGflops)
+        }
+        results["W7 GFLOP/s"] = Timing(w7, unit: "GFLOP/s")
+        results["W7 sgemm GFLOP/s"] = Timing(w7sgemm, unit: "GFLOP/s")
         let info: [String: String] = [
             "openblas_core": String(cString: openblas_get_corename()),
             "openblas_threads": "\(openblas_get_num_threads())",
