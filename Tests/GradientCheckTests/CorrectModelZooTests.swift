@@ -13,6 +13,8 @@ final class CorrectModelZooTests: XCTestCase {
         /// Steps of plain SGD at `learningRate` before the check (a checkpoint after training).
         var trainingSteps = 0
         var learningRate = 0.0
+        /// Time steps of a sequence input `[batch, steps, features]`; nil for a `[batch, features]` input.
+        var steps: Int? = nil
     }
 
     static let features = 3, classes = 3, batch = 4
@@ -111,6 +113,21 @@ final class CorrectModelZooTests: XCTestCase {
                                         generator: &generator))
             return layers
         }))
+        // Recurrent layers, two stacked layers each, read at their last time step.
+        let hidden = 5
+        let recurrent: [(String, (inout RandomGenerator) -> any Layer<Double>)] = [
+            ("rnn tanh", { RNN<Double>(inputSize: features, hiddenSize: hidden, numLayers: 2, generator: &$0) }),
+            ("rnn relu", { RNN<Double>(inputSize: features, hiddenSize: hidden, numLayers: 2, nonlinearity: .relu,
+                                       generator: &$0) }),
+            ("lstm", { LSTM<Double>(inputSize: features, hiddenSize: hidden, numLayers: 2, generator: &$0) }),
+            ("gru", { GRU<Double>(inputSize: features, hiddenSize: hidden, numLayers: 2, generator: &$0) }),
+        ]
+        for (name, make) in recurrent {
+            zoo.append(Specimen(name: "\(name) 2 layers, last step, linear", build: { generator in
+                [make(&generator), LastTimeStep<Double>(),
+                 Dense<Double>(inputFeatures: hidden, outputFeatures: classes, generator: &generator)]
+            }, steps: 4))
+        }
         return zoo
     }
 
@@ -121,7 +138,7 @@ final class CorrectModelZooTests: XCTestCase {
     static func problem(_ specimen: Specimen, seed: UInt64) -> (CheckProblem, () -> Void) {
         var generator = RandomGenerator(seed: seed)
         let model = Sequential<Double>(specimen.build(&generator))
-        let inputs = Tensor<Double>(shape: [batch, features])
+        let inputs = Tensor<Double>(shape: specimen.steps.map { [batch, $0, features] } ?? [batch, features])
         for i in 0..<inputs.count { inputs[i] = generator.nextNormal() }
         let target = LossTarget<Double>.classes((0..<batch).map { $0 % classes })
         let loss = SoftmaxCrossEntropy<Double>()
