@@ -236,6 +236,24 @@ struct RecurrentBuffers<Scalar: TensorScalar> {
     var cellTanh = Workspace<Scalar>()
 }
 
+/// Eight elements at a time, for the cells' elementwise loops.
+enum Lanes {
+    @inline(__always)
+    static func load<Scalar: TensorScalar>(_ p: UnsafePointer<Scalar>) -> SIMD8<Scalar> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Scalar>.self)
+    }
+
+    @inline(__always)
+    static func load<Scalar: TensorScalar>(_ p: UnsafeMutablePointer<Scalar>) -> SIMD8<Scalar> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Scalar>.self)
+    }
+
+    @inline(__always)
+    static func store<Scalar: TensorScalar>(_ v: SIMD8<Scalar>, _ p: UnsafeMutablePointer<Scalar>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Scalar>.self)
+    }
+}
+
 /// Layout changes and small kernels shared by the recurrent layers.
 enum RecurrentLayout {
     /// `[batch, T, F]` to `[T·batch, F]`.

@@ -52,6 +52,7 @@ struct LSTMWorkload {
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(threads) }
         var samples: [Double] = [], allocations: UInt64 = 0, last: Float = 0
+        samples.reserveCapacity(rounds * steps)
         for round in 0...rounds {
             let before = gradlab_allocation_count()
             for step in 0..<steps {
@@ -80,11 +81,15 @@ struct LSTMWorkload {
             manifest.append(["name": named.name, "shape": named.parameter.value.shape, "file": file])
         }
         let (x, y) = batches()
+        // The first batch's loss in Double, for the peers script to confirm it runs the same model.
+        let prediction = m.forward(Tensor(shape: [Self.batch, Self.steps, Self.input], scalars: x[0]), mode: .training)
+        let firstLoss = MeanSquaredError<Double>().forward(prediction, .values(Tensor(shape: [Self.batch, 1], scalars: y[0])))
         let fx = x.flatMap { $0 }, fy = y.flatMap { $0 }
         try Data(bytes: fx, count: fx.count * 8).write(to: folder.appendingPathComponent("w6-x.f64"))
         try Data(bytes: fy, count: fy.count * 8).write(to: folder.appendingPathComponent("w6-y.f64"))
         let json: [String: Any] = ["parameters": manifest, "pool": Self.pool, "batch": Self.batch, "steps": Self.steps,
-                                   "input": Self.input, "hidden": Self.hidden, "lr": Self.learningRate]
+                                   "input": Self.input, "hidden": Self.hidden, "lr": Self.learningRate,
+                                   "first_loss": firstLoss]
         try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
             .write(to: folder.appendingPathComponent("w6.json"))
     }

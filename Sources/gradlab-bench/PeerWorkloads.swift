@@ -14,6 +14,8 @@ import TrainingDiagnostics
 /// W3  MLP 1024 → 4 × 1024 relu → 10, batch 256, Float: forward + backward as GFLOP/s, and sgemm's rate.
 /// W4  gradient check of 8 → 3 × 16 tanh → 4, batch 4, MSE, Double: full and direction modes; and of
 ///     8 → 3 × 64 tanh → 4 (9,156 parameters) in full mode ("W4 wide full").
+/// W6  LSTM(16, 128) over T 50, batch 32 → LastTimeStep → Linear(128, 1), MSE, SGD, Float, one thread
+///     (`LSTMWorkload`): one training step.
 struct PeerWorkloads {
     let folder: URL
     let seed: UInt64
@@ -52,6 +54,9 @@ struct PeerWorkloads {
         results["W4 full"] = full
         results["W4 direction"] = direction
         results["W4 wide full"] = w4(width: 64, repeats: 3).full
+        let lstm = LSTMWorkload(seed: seed)
+        try lstm.export(to: folder)
+        results["W6 LSTM Float"] = Timing(lstm.time(rounds: rounds, steps: steps).samples)
         let info: [String: String] = [
             "openblas_core": String(cString: openblas_get_corename()),
             "openblas_threads": "\(openblas_get_num_threads())",
