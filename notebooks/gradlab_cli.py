@@ -59,7 +59,7 @@ def fresh_folder(name) -> Path:
 WORK.mkdir(parents=True, exist_ok=True)
 
 
-RUN_FILES = ("steps", "gradients", "activations", "histograms", "findings", "gradcheck", "gradcheck-sweep")
+RUN_FILES = ("steps", "gradients", "activations", "histograms", "findings", "gradcheck", "gradcheck-sweep", "timesteps")
 
 
 def read_run(folder):

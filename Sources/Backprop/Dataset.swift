@@ -6,7 +6,11 @@ public enum DatasetTargets<Scalar: TensorScalar> {
     case values(Tensor<Scalar>)
 }
 
-/// Examples in memory: an input matrix `[count, features]` and their targets.
+/// Examples in memory: inputs `[count, ...]` and their targets.
+///
+/// An example is a feature vector (`[count, features]`), an image (`[count, C, H, W]`) or a sequence
+/// (`[count, T, F]`, or `[count, T]` token ids); `exampleShape` is its shape without the batch axis and
+/// `features` the number of values in it. Batches come out shaped `[batch] + exampleShape`.
 public struct Dataset<Scalar: TensorScalar> {
     public var inputs: Tensor<Scalar>
     public var targets: DatasetTargets<Scalar>
@@ -14,7 +18,7 @@ public struct Dataset<Scalar: TensorScalar> {
     public var featureNames: [String]
 
     public init(inputs: Tensor<Scalar>, targets: DatasetTargets<Scalar>, featureNames: [String]? = nil) {
-        precondition(inputs.rank == 2, "Dataset inputs must be [count, features], got \(inputs.shape)")
+        precondition(inputs.rank >= 2, "Dataset inputs must be [count, ...], got \(inputs.shape)")
         switch targets {
         case .classes(let labels, let classCount):
             precondition(labels.count == inputs.shape[0],
@@ -27,13 +31,15 @@ public struct Dataset<Scalar: TensorScalar> {
         }
         self.inputs = inputs
         self.targets = targets
-        self.featureNames = featureNames ?? (0..<inputs.shape[1]).map { "x\($0)" }
+        self.featureNames = featureNames ?? (0..<(inputs.count / max(inputs.shape[0], 1))).map { "x\($0)" }
     }
 
     /// The number of examples.
     public var count: Int { inputs.shape[0] }
-    /// The number of input features.
-    public var features: Int { inputs.shape[1] }
+    /// The number of input values per example: the product of `exampleShape`.
+    public var features: Int { inputs.shape.dropFirst().reduce(1, *) }
+    /// One example's shape, without the batch axis: `[features]`, `[C, H, W]`, `[T, F]`, `[T]`.
+    public var exampleShape: [Int] { Array(inputs.shape.dropFirst()) }
     /// The number of model outputs the targets call for: classes, or regression columns.
     public var outputs: Int {
         switch targets {
@@ -45,7 +51,7 @@ public struct Dataset<Scalar: TensorScalar> {
     /// The examples at `indices`, in that order, as a new dataset.
     public func subset(_ indices: [Int]) -> Dataset {
         let f = features
-        let x = Tensor<Scalar>(shape: [indices.count, f])
+        let x = Tensor<Scalar>(shape: [indices.count] + exampleShape)
         for (row, index) in indices.enumerated() {
             precondition(index >= 0 && index < count, "subset index \(index) outside 0..<\(count)")
             (x.base + row * f).update(from: inputs.base + index * f, count: f)
@@ -82,25 +88,27 @@ public struct Standardizer<Scalar: TensorScalar> {
     public var standardDeviation: [Double]
 
     /// The statistics of every column of `inputs` (population standard deviation).
+    /// The statistics of every input value of an example (a column of `[count, features]`, a pixel of
+    /// `[count, C, H, W]`) over the examples of `inputs` (population standard deviation).
     public init(fitting inputs: Tensor<Scalar>) {
-        precondition(inputs.rank == 2, "Standardizer needs [count, features], got \(inputs.shape)")
-        let n = inputs.shape[0], f = inputs.shape[1]
-        mean = (0..<f).map { j in (0..<n).reduce(0.0) { $0 + Double(inputs[$1, j]) } / Double(max(n, 1)) }
-        standardDeviation = (0..<f).map { j in
-            let m = (0..<n).reduce(0.0) { $0 + Double(inputs[$1, j]) } / Double(max(n, 1))
-            let variance = (0..<n).reduce(0.0) { $0 + (Double(inputs[$1, j]) - m) * (Double(inputs[$1, j]) - m) }
-                / Double(max(n, 1))
-            return variance > 0 ? variance.squareRoot() : 1
-        }
+        precondition(inputs.rank >= 2, "Standardizer needs [count, ...], got \(inputs.shape)")
+        let n = inputs.shape[0], f = inputs.count / max(n, 1)
+        var sums = [Double](repeating: 0, count: f)
+        for i in 0..<n { for j in 0..<f { sums[j] += Double(inputs[i * f + j]) } }
+        let means = sums.map { $0 / Double(max(n, 1)) }
+        var squares = [Double](repeating: 0, count: f)
+        for i in 0..<n { for j in 0..<f { let d = Double(inputs[i * f + j]) - means[j]; squares[j] += d * d } }
+        mean = means
+        standardDeviation = squares.map { $0 / Double(max(n, 1)) }.map { $0 > 0 ? $0.squareRoot() : 1 }
     }
 
     /// Standardises `dataset`'s inputs in place (its tensor is shared with any copy of the dataset).
     public func apply(to dataset: Dataset<Scalar>) {
-        let x = dataset.inputs
-        precondition(x.shape[1] == mean.count, "Standardizer fitted on \(mean.count) features, got \(x.shape[1])")
+        let x = dataset.inputs, f = dataset.features
+        precondition(f == mean.count, "Standardizer fitted on \(mean.count) features, got \(f)")
         for i in 0..<x.shape[0] {
-            for j in 0..<mean.count {
-                x[i, j] = Scalar((Double(x[i, j]) - mean[j]) / standardDeviation[j])
+            for j in 0..<f {
+                x[i * f + j] = Scalar((Double(x[i * f + j]) - mean[j]) / standardDeviation[j])
             }
         }
     }
@@ -122,6 +130,7 @@ public struct BatchSampler<Scalar: TensorScalar> {
     private var inputBuffers = Workspace<Scalar>()
     private var valueBuffers = Workspace<Scalar>()
     private var labels: [Int] = []
+    private let exampleShape: [Int]
 
     /// - Parameters:
     ///   - batchSize: examples per batch; at most the dataset's size when the last batch is dropped.
@@ -140,6 +149,7 @@ public struct BatchSampler<Scalar: TensorScalar> {
         self.shuffles = shuffles
         self.generator = RandomGenerator(seed: seed)
         self.order = Array(0..<dataset.count)
+        self.exampleShape = dataset.exampleShape
         if shuffles { order.shuffle(using: &generator) }
         labels.reserveCapacity(batchSize)
     }
@@ -162,7 +172,8 @@ public struct BatchSampler<Scalar: TensorScalar> {
         }
         let rows = min(batchSize, remaining)
         let f = dataset.features
-        let x = inputBuffers.tensor(rows: rows, columns: f)
+        let x = dataset.inputs.rank == 2 ? inputBuffers.tensor(rows: rows, columns: f)
+            : inputBuffers.tensor(rows: rows, rest: exampleShape)
         for r in 0..<rows {
             (x.base + r * f).update(from: dataset.inputs.base + order[position + r] * f, count: f)
         }

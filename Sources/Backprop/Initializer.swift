@@ -93,7 +93,20 @@ public enum Initializer: Sendable, Equatable {
         }
     }
 
-    /// Fills `tensor` (shape `[fan_out, fan_in]`, or any shape with the fans given) with initial values.
+    /// The fans of a weight tensor, torch's `nn.init._calculate_fan_in_and_fan_out`:
+    ///
+    /// ```
+    /// [out, in]:               fan_in = in,              fan_out = out
+    /// [out, in, k₁, k₂, ...]:  fan_in = in · k₁ · k₂ ···,  fan_out = out · k₁ · k₂ ···   (convolutions)
+    /// ```
+    public static func fans(forWeightShape shape: [Int]) -> (fanIn: Int, fanOut: Int) {
+        precondition(shape.count >= 2, "fans need a weight of rank 2 or more, got shape \(shape)")
+        let receptive = shape.dropFirst(2).reduce(1, *)
+        return (shape[1] * receptive, shape[0] * receptive)
+    }
+
+    /// Fills `tensor` (shape `[fan_out, fan_in]`, or any shape with the fans given: `fans(forWeightShape:)`
+    /// gives a convolution's `[out, in, kh, kw]` torch's fans) with initial values.
     public func fill<Scalar: TensorScalar>(
         _ tensor: Tensor<Scalar>, fanIn: Int, fanOut: Int, generator: inout RandomGenerator
     ) {

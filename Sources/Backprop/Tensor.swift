@@ -140,6 +140,28 @@ struct Workspace<Scalar: TensorScalar> {
         return made
     }
 
+    /// A tensor `[rows] + rest`; compares without allocating.
+    mutating func tensor(rows: Int, rest: [Int]) -> Tensor<Scalar> {
+        if let tensor, tensor.shape.count == rest.count + 1, tensor.shape[0] == rows,
+           tensor.shape.dropFirst().elementsEqual(rest) {
+            return tensor
+        }
+        let fresh = Tensor<Scalar>(shape: [rows] + rest)
+        tensor = fresh
+        return fresh
+    }
+
+    /// A `[d0, d1, d2, d3]` tensor (an NCHW image batch); compares without allocating.
+    mutating func tensor(_ d0: Int, _ d1: Int, _ d2: Int, _ d3: Int) -> Tensor<Scalar> {
+        if let tensor, tensor.shape.count == 4, tensor.shape[0] == d0, tensor.shape[1] == d1,
+           tensor.shape[2] == d2, tensor.shape[3] == d3 {
+            return tensor
+        }
+        let fresh = Tensor<Scalar>(shape: [d0, d1, d2, d3])
+        tensor = fresh
+        return fresh
+    }
+
     mutating func tensor(rows: Int, columns: Int) -> Tensor<Scalar> {
         if let tensor, tensor.shape.count == 2, tensor.shape[0] == rows, tensor.shape[1] == columns {
             return tensor

@@ -64,7 +64,7 @@ public final class Trainer<Scalar: TensorScalar> {
     public init(model: Sequential<Scalar>, loss: any Loss<Scalar>, optimizer: any Optimizer<Scalar>,
                 trainingData: Dataset<Scalar>, validationData: Dataset<Scalar>? = nil, options: TrainingOptions) {
         precondition(options.batchSize > 0, "batch size must be positive, got \(options.batchSize)")
-        let outputShape = model.checkedOutputShape(forInputShape: [trainingData.features])
+        let outputShape = model.checkedOutputShape(forInputShape: trainingData.exampleShape)
         precondition(outputShape == [trainingData.outputs],
                      "the model's per-example output \(outputShape) does not match the data's \(trainingData.outputs) targets")
         self.model = model
@@ -109,6 +109,7 @@ public final class Trainer<Scalar: TensorScalar> {
         for step in 1...max(totalSteps, 1) where totalSteps > 0 {
             let batch = sampler.next()
             let epoch = sampler.epoch
+            for observer in observers { observer.stepWillBegin(step) }
             let detailed = observers.filter { $0.wantsDetails(atStep: step) }
             model.zeroGradients()
             let value: Double

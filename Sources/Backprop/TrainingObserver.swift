@@ -119,8 +119,8 @@ final class StepTracer<Scalar: TensorScalar>: LayerTracer {
 }
 
 /// Watches a training run. The trainer calls, in order: `trainingWillBegin`; for every step
-/// `stepDidComputeGradients` (only when `wantsDetails(atStep:)` said yes), then `stepDidFinish`;
-/// `evaluationDidFinish` after each evaluation; `trainingDidEnd` last.
+/// `stepWillBegin` (before its forward pass), `stepDidComputeGradients` (only when `wantsDetails(atStep:)`
+/// said yes), then `stepDidFinish`; `evaluationDidFinish` after each evaluation; `trainingDidEnd` last.
 ///
 /// With no observer attached, or none wanting details, the trainer runs the plain fast path: no
 /// per-layer bookkeeping, no copies of the weights.
@@ -128,6 +128,9 @@ public protocol TrainingObserver<Scalar>: AnyObject {
     associatedtype Scalar: TensorScalar
 
     func trainingWillBegin(_ trainer: Trainer<Scalar>)
+    /// Before step `step`'s forward pass: the moment to switch what layers trace for it (a recurrent
+    /// layer's `TimeTracing.isTracingTime`).
+    func stepWillBegin(_ step: Int)
     /// Whether this observer wants the layer-by-layer view (`StepDetails`) of step `step`.
     func wantsDetails(atStep step: Int) -> Bool
     /// After the backward pass, before clipping and the optimizer step.
@@ -142,6 +145,7 @@ public protocol TrainingObserver<Scalar>: AnyObject {
 
 extension TrainingObserver {
     public func trainingWillBegin(_ trainer: Trainer<Scalar>) {}
+    public func stepWillBegin(_ step: Int) {}
     public func wantsDetails(atStep step: Int) -> Bool { false }
     public func stepDidComputeGradients(_ details: StepDetails<Scalar>) {}
     public func stepDidFinish(_ record: StepRecord, details: StepDetails<Scalar>?) {}

@@ -10,6 +10,10 @@ import Foundation
 /// LayerNorm(f)                   i.weight, i.bias                            F32|F64 [f]
 /// BatchNorm1d(f)                 i.weight, i.bias, i.running_mean,           F32|F64 [f]
 ///                                i.running_var, i.num_batches_tracked        I64 []
+/// Conv2d(in, out, (kh, kw))      i.weight, i.bias                            F32|F64 [out, in, kh, kw], [out]
+/// BatchNorm2d(c)                 the names of BatchNorm1d (without `affine`: F32|F64 [c]
+///                                no i.weight, i.bias)                        I64 []
+/// pooling, Flatten, Dropout2d    nothing
 /// Residual(Sequential(block))    the block's names under i: i.0.weight, ...
 /// RNN, LSTM, GRU (h hidden,      i.weight_ih_lk, i.weight_hh_lk,             F32|F64 [g·h, in_k], [g·h, h]
 ///   g = 1, 4, 3 gates)           i.bias_ih_lk, i.bias_hh_lk (k = 0, 1, ...)  F32|F64 [g·h]; in_0 = input_size, else h

@@ -8,6 +8,7 @@ import Backprop
 ///     run with the gradient norm clipped to 1 does not (Pascanu, Mikolov & Bengio 2013).
 /// (c) Optimizers: SGD, SGD with momentum, RMSprop and Adam at their usual learning rates on one model.
 /// (d) The gradient check of (c)'s model, in `DemoScenarios.checked`.
+/// (e) and (f), convnets on digits and recurrent networks on the adding problem: DemoScenarios+Models.swift.
 public enum DemoScenarios {
     public struct Scenario: Sendable {
         public var id: String
@@ -66,7 +67,14 @@ public enum DemoScenarios {
         return runs
     }
 
-    public static func scenarios(seed: UInt64 = 7, scale: Double = 1) -> [Scenario] {
+    /// Every scenario: (a) to (c) on MLPs, and, when `models` names the folder of `modelFiles`, (e) and (f).
+    public static func scenarios(seed: UInt64 = 7, scale: Double = 1, models: String? = nil) -> [Scenario] {
+        let mlp = mlpScenarios(seed: seed, scale: scale)
+        guard let models else { return mlp }
+        return mlp + modelFileScenarios(models: models, seed: seed, scale: scale, index: mlp.flatMap(\.runs).count)
+    }
+
+    static func mlpScenarios(seed: UInt64, scale: Double) -> [Scenario] {
         var index = 0
         func run(_ name: String, _ settings: [(String, String)], steps: Int, depth: Int, width: Int = 64) -> Sweep.Configuration {
             index += 1

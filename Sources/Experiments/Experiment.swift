@@ -13,6 +13,21 @@ public struct Experiment: Sendable {
     public enum DataSource: Sendable, Equatable {
         case synthetic(name: String, samples: Int, noise: Double)
         case csv(path: String, label: String?, targets: [String])
+        /// The built-in 8×8 handwritten digits (`Digits`).
+        case digits
+        /// A built-in sequence task (`SequenceTasks`) of `length` steps.
+        case sequence(name: String, samples: Int, length: Int)
+        /// A safetensors file of `inputs` and `labels` or `targets` (`SafeTensorsDataset`).
+        case safetensors(path: String)
+
+        /// The dataset's name in run.json and reports: a built-in name or the file's path.
+        public var name: String {
+            switch self {
+            case .synthetic(let name, _, _), .sequence(let name, _, _): name
+            case .csv(let path, _, _), .safetensors(let path): path
+            case .digits: "digits"
+            }
+        }
     }
 
     public enum Precision: String, Sendable, CaseIterable { case float, double }
@@ -32,6 +47,10 @@ public struct Experiment: Sendable {
     }
 
     public var config: ExperimentConfig
+    /// The model file, when the model comes from one (`model`) instead of `mlp`.
+    public var modelFile: ModelFile?
+    /// The per-example shape a CSV file's rows are read as (`input-shape`), nil for flat rows.
+    public var inputShape: [Int]?
     /// Nil sizes mean "IN, then `hiddenDepth` layers of `hiddenWidth`, then OUT", sized from the data.
     public var sizes: [Int]?
     public var hiddenDepth: Int
@@ -82,6 +101,17 @@ public struct Experiment: Sendable {
             if let position = targets.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
                 throw problem("targets", "item \(position + 1) is empty; give the column names, comma-separated")
             }
+        }
+        if let path = config.model {
+            try nonEmpty("model", path)
+            let clashing: [(String, Bool)] = [("mlp", config.mlp != nil), ("depth", config.depth != nil),
+                                             ("width", config.width != nil), ("activation", config.activation != nil),
+                                             ("norm", config.norm != nil), ("residual", config.residual != nil),
+                                             ("dropout", config.dropout != nil)]
+            if let (key, _) = clashing.first(where: \.1) {
+                throw problem(key, "the model file (model) lists the layers; give \(key) or model, not both")
+            }
+            modelFile = try ModelFile.load(path: path)
         }
         if config.mlp != nil && (config.depth != nil || config.width != nil) {
             throw problem("mlp", "give the sizes (mlp) or depth and width, not both")
@@ -139,7 +169,22 @@ public struct Experiment: Sendable {
         let plannedSteps = if case .steps(let steps) = budget { steps } else { 1000 }
         do throws(ConfigProblem) { try Settings.schedule(schedule, totalSteps: plannedSteps) } catch { throw problem("schedule", error.message) }
         try finite("noise", config.noise, "a finite number ≥ 0") { $0 >= 0 }
-        if let path = config.data {
+        if config.sequenceLength != nil && !SequenceTasks.names.contains(config.dataset?.lowercased() ?? "") {
+            throw problem("seq-len", "applies to a built-in sequence task (dataset \(SequenceTasks.names.joined(separator: ", ")))")
+        }
+        if config.inputShape != nil && (config.data == nil || config.data!.lowercased().hasSuffix(".safetensors")) {
+            throw problem("input-shape", "applies to a CSV file (data), whose rows it reshapes; a safetensors file "
+                          + "and the built-in datasets carry their shapes")
+        }
+        inputShape = config.inputShape
+        if let path = config.data, path.lowercased().hasSuffix(".safetensors") {
+            if config.dataset != nil { throw problem("data", "give a data file (data) or a built-in dataset, not both") }
+            for (key, given) in [("examples", config.examples != nil), ("noise", config.noise != nil),
+                                 ("label", config.label != nil), ("targets", config.targets != nil)] where given {
+                throw problem(key, "does not apply to a safetensors file, which holds 'inputs' and 'labels' or 'targets'")
+            }
+            data = .safetensors(path: path)
+        } else if let path = config.data {
             if config.dataset != nil { throw problem("data", "give a CSV file (data) or a built-in dataset, not both") }
             if config.examples != nil || config.noise != nil {
                 throw problem(config.examples != nil ? "examples" : "noise",
@@ -160,17 +205,47 @@ public struct Experiment: Sendable {
             do throws(ConfigProblem) { name = try Settings.dataset(config.dataset ?? "spirals") } catch { throw problem("dataset", error.message) }
             let samples = config.examples ?? 1000
             guard samples >= 2 else { throw problem("examples", "needs at least 2 examples, got \(samples)") }
-            // Every built-in dataset has at most 4 inputs and outputs together; the split copies them once.
-            try MemoryBudget.check(bytes: MemoryBudget.product([samples, 8, 2, 8]) ?? .max,
-                                   what: "\(samples) examples", setting: "examples")
-            data = .synthetic(name: name.lowercased(), samples: samples, noise: config.noise ?? 0.1)
+            if name == "digits" {
+                for (key, given) in [("examples", config.examples != nil), ("noise", config.noise != nil)] where given {
+                    throw problem(key, "does not apply to digits, a fixed set of \(Digits.count) images")
+                }
+                data = .digits
+            } else if SequenceTasks.names.contains(name) {
+                if config.noise != nil { throw problem("noise", "does not apply to the sequence task \(name)") }
+                let length = config.sequenceLength ?? SequenceTasks.defaultLength
+                guard length >= SequenceTasks.minimumLength(name) else {
+                    throw problem("seq-len", "\(name) needs at least \(SequenceTasks.minimumLength(name)) steps, got \(length)")
+                }
+                // At most 10 features per step, copied once by the split.
+                try MemoryBudget.check(bytes: MemoryBudget.product([samples, length, 10, 2, 8]) ?? .max,
+                                       what: "\(samples) sequences of \(length) steps", setting: "examples")
+                data = .sequence(name: name, samples: samples, length: length)
+            } else {
+                // Every built-in dataset has at most 4 inputs and outputs together; the split copies them once.
+                try MemoryBudget.check(bytes: MemoryBudget.product([samples, 8, 2, 8]) ?? .max,
+                                       what: "\(samples) examples", setting: "examples")
+                data = .synthetic(name: name.lowercased(), samples: samples, noise: config.noise ?? 0.1)
+            }
         }
         validation = config.validation ?? 0.2
         try finite("validation", validation, "in [0, 1)") { $0 >= 0 && $0 < 1 }
-        standardize = config.standardize ?? true
+        // Sequences are standardised by default no more than images are reshaped: their features are
+        // one-hot symbols and markers, or token ids, that standardisation would turn into other numbers.
+        switch data {
+        case .sequence: standardize = config.standardize ?? false
+        case .safetensors(let path):
+            let tokens = SafeTensorsDataset.holdsTokenIDs(path: path)
+            if tokens && config.standardize == true {
+                throw problem("standardize", "the inputs of \(path) are token ids (I64), which must not be standardised")
+            }
+            standardize = tokens ? false : (config.standardize ?? true)
+        default: standardize = config.standardize ?? true
+        }
         precision = config.precision ?? .float
         // The model's size is known now when the sizes are given, else once the data is (`modelSpec`).
-        if let sizes {
+        if modelFile != nil {
+            // A model file's layers are checked against memory as they are built.
+        } else if let sizes {
             try checkModelMemory(sizes)
         } else {
             try checkModelMemory([hiddenWidth] + Array(repeating: hiddenWidth, count: hiddenDepth) + [1])
@@ -210,7 +285,8 @@ public struct Experiment: Sendable {
     /// Batch normalisation needs two examples in every training batch (torch refuses one, as the variance
     /// of one value is 0): with `norm` batch, a last batch of one example is an error.
     public func checkBatches(trainingExamples count: Int) throws {
-        guard norm == .batch, batch == 1 || count % batch == 1 || count == 1 else { return }
+        let batchNorm = norm == .batch || (modelFile?.uses(["BatchNorm1d", "BatchNorm2d"]) ?? false)
+        guard batchNorm, batch == 1 || count % batch == 1 || count == 1 else { return }
         if batch == 1 {
             throw ExperimentError(setting: "batch", message: "with norm batch, every batch would hold 1 example, and "
                                   + "BatchNorm1d needs at least 2 per batch in training (as torch's); use a batch of 2 or more")
@@ -232,7 +308,22 @@ public struct Experiment: Sendable {
             }
             all = made
         case .csv(let path, let label, let targets):
-            all = try loadCSV(path: path, label: label, targets: targets)
+            let flat: Dataset<Scalar> = try loadCSV(path: path, label: label, targets: targets)
+            if let inputShape {
+                all = try Self.reshaped(flat, to: inputShape, path: path)
+            } else {
+                all = flat
+            }
+        case .digits:
+            all = Digits.dataset()
+        case .sequence(let name, let samples, let length):
+            guard let made: Dataset<Scalar> = SequenceTasks.make(name: name, count: samples, length: length,
+                                                                 generator: &generator) else {
+                throw ExperimentError(setting: "dataset", message: "unknown '\(name)'")
+            }
+            all = made
+        case .safetensors(let path):
+            all = try SafeTensorsDataset.load(path: path)
         }
         guard validation > 0 else { return (all, nil) }
         let (train, held) = all.split(validationFraction: validation, generator: &generator)
@@ -245,6 +336,50 @@ public struct Experiment: Sendable {
             if held.count > 0 { standardizer.apply(to: held) }
         }
         return (train, held.count > 0 ? held : nil)
+    }
+
+    /// A CSV file's flat rows as examples of `shape`, when the columns add up to it.
+    static func reshaped<Scalar>(_ flat: Dataset<Scalar>, to shape: [Int], path: String) throws -> Dataset<Scalar> {
+        let size = shape.reduce(1, *)
+        guard size == flat.features else {
+            throw ExperimentError(setting: "input-shape", message: "\(shape.map(String.init).joined(separator: ",")) holds "
+                                  + "\(size) values per example, but \(path) has \(flat.features) input columns; "
+                                  + "give a shape whose sizes multiply to \(flat.features)")
+        }
+        let inputs = Tensor<Scalar>(shape: [flat.count] + shape)
+        inputs.withUnsafeMutableBufferPointer { target in
+            flat.inputs.withUnsafeBufferPointer { source in _ = target.initialize(from: source) }
+        }
+        return Dataset(inputs: inputs, targets: flat.targets, featureNames: flat.featureNames)
+    }
+
+    /// The network for data whose examples are `inputShape` with `outputs` targets, weights drawn from
+    /// `generator`: the model file's, or the MLP of the model settings.
+    public func makeModel<Scalar: TensorScalar>(inputShape: [Int], outputs: Int, generator: inout RandomGenerator,
+                                                as: Scalar.Type = Scalar.self) throws -> Sequential<Scalar> {
+        guard let modelFile else {
+            // An MLP reads an image or a sequence as one flat vector, as torch's nn.Sequential(nn.Flatten(), ...),
+            // so its layers are named from 1.
+            let mlp: Sequential<Scalar> = try modelSpec(inputs: inputShape.reduce(1, *), outputs: outputs).build(generator: &generator)
+            return inputShape.count == 1 ? mlp : Sequential([Flatten<Scalar>()] + mlp.layers, inputShape: inputShape)
+        }
+        guard modelFile.accepts(inputShape) else {
+            let declared = modelFile.inputShape.compactMap { $0 }
+            let hint = inputShape.count == 1 && declared.count == modelFile.inputShape.count && declared.reduce(1, *) == inputShape[0]
+                ? "; give the CSV file's shape with input-shape \(declared.map(String.init).joined(separator: ","))" : ""
+            throw ExperimentError(setting: "model", message: "\(modelFile.path) declares input \(modelFile.inputDescription), but the "
+                                  + "data's examples are \(inputShape)" + hint)
+        }
+        let (model, output) = try modelFile.build(for: inputShape, generator: &generator, initializer: config.initializer,
+                                                  as: Scalar.self)
+        guard output == [outputs] else {
+            let last = modelFile.layers.last
+            throw ConfigError(file: modelFile.path, line: last?.line, column: last?.column, key: "layers",
+                              message: "the model's per-example output is \(output), but the data needs [\(outputs)] "
+                                + "(\(outputs == 1 ? "one target" : "\(outputs) classes or targets")); end with "
+                                + "Linear: {out_features: \(outputs)}" + (output.count > 1 ? " after Flatten or LastTimeStep" : ""))
+        }
+        return model
     }
 
     /// The model for data with `inputs` features and `outputs` targets.
@@ -265,9 +400,16 @@ public struct Experiment: Sendable {
     /// Data, model, loss, optimizer and options put together; the model's weights come from `seed`.
     public func makeTrainer<Scalar: TensorScalar>(as: Scalar.Type = Scalar.self) throws -> Trainer<Scalar> {
         let (train, held) = try makeData(as: Scalar.self)
-        let spec = try modelSpec(inputs: train.features, outputs: train.outputs)
+        if let size = modelFile?.embeddingSize {
+            for part in [train, held].compactMap({ $0 }) {
+                guard let id = part.inputs.scalars.first(where: { Int($0) >= size }) else { continue }
+                throw ExperimentError(setting: "data", message: "holds token id \(Int(id)), but the model's Embedding has "
+                                      + "num_embeddings \(size); ids must lie in 0..<\(size)")
+            }
+        }
         var generator = RandomGenerator(seed: seed &+ 0x5EED)
-        let model: Sequential<Scalar> = spec.build(generator: &generator)
+        let model: Sequential<Scalar> = try makeModel(inputShape: train.exampleShape, outputs: train.outputs,
+                                                      generator: &generator)
         let isClassification = if case .classes = train.targets { true } else { false }
         let lossName = loss ?? (isClassification ? "cross-entropy" : "mse")
         guard let lossFunction: any Loss<Scalar> = makeLoss(named: lossName) else {

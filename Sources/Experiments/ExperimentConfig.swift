@@ -20,6 +20,8 @@ import Yams
 public struct ExperimentConfig: Sendable, Equatable {
     /// Layer sizes, input to output.
     public var mlp: [Int]?
+    /// A model file (`ModelFile`), instead of `mlp`.
+    public var model: String?
     /// Hidden layers when `mlp` is not given (IN, then `depth` layers of `width`, then OUT from the data).
     public var depth: Int?
     public var width: Int?
@@ -49,6 +51,10 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var examples: Int?
     public var noise: Double?
     public var data: String?
+    /// The per-example shape of a CSV file's rows (`1,8,8` for 8×8 images), checked against its columns.
+    public var inputShape: [Int]?
+    /// The sequence length of a built-in sequence task.
+    public var sequenceLength: Int?
     public var label: String?
     public var targets: [String]?
     public var validation: Double?

@@ -17,6 +17,9 @@ public enum Settings {
         }, help: "Layer sizes IN,H1,...,OUT; 128x8 means eight hidden layers of 128.",
         default: "IN,64,64,OUT sized from the data", valueName: "sizes", listSeparator: ";",
         format: { ModelSpec(sizes: $0).sizesDescription }),
+        Setting("model", .model, \.model, parser: .text,
+                help: "A model file (YAML: input shape and torch layers, e.g. Conv2d, LSTM), instead of --mlp.",
+                valueName: "net.yaml"),
         Setting("depth", .model, \.depth, parser: .integer(),
                 help: "Hidden layers, when --mlp is not given (sizes from the data).", default: "2"),
         Setting("width", .model, \.width, parser: .integer(), help: "Units per hidden layer, when --mlp is not given.",
@@ -53,12 +56,27 @@ public enum Settings {
 
         // Data
         Setting("dataset", .data, \.dataset, parser: .named(dataset),
-                help: "Built-in dataset: " + SyntheticData.names.joined(separator: ", ") + ".", default: "spirals"),
+                help: "Built-in dataset: " + builtInDatasets.joined(separator: ", ") + " (digits: 1,797 8x8 images; "
+                    + "adding, copy, temporal-order: sequences of --seq-len steps).", default: "spirals"),
         Setting("examples", .data, \.examples, parser: .integer(), help: "Examples to generate for a built-in dataset.",
                 default: "1000"),
         Setting("noise", .data, \.noise, parser: .number, help: "Noise of a built-in dataset.", default: "0.1"),
-        Setting("data", .data, \.data, parser: .text, help: "A CSV file with a header row (instead of --dataset).",
+        Setting("data", .data, \.data, parser: .text, help: "A CSV file with a header row, or a safetensors file (inputs, labels or targets), instead of --dataset.",
                 valueName: "file.csv"),
+        Setting("input-shape", .data, \.inputShape, parser: ValueParser(expected: "sizes such as 1,8,8") { (text) throws(ConfigProblem) in
+            let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard (1...4).contains(items.count) else { throw ConfigProblem("expected 1 to 4 sizes such as 1,8,8, got \(quoted(text))") }
+            return try items.map { (item) throws(ConfigProblem) in
+                guard let size = Int(item), size > 0, size <= 1 << 24 else {
+                    throw ConfigProblem("\(quoted(item)) is not a positive size; give the per-example shape such as 1,8,8")
+                }
+                return size
+            }
+        }, help: "Per-example shape of a CSV file's rows, e.g. 1,8,8 for 8x8 images (C,H,W); the columns must match.",
+        valueName: "C,H,W", listSeparator: ";", format: { $0.map(String.init).joined(separator: ",") }),
+        Setting("seq-len", .data, \.sequenceLength, parser: .integer(),
+                help: "Sequence length T of a built-in sequence task (adding, copy, temporal-order).", default: "50",
+                valueName: "T"),
         Setting("label", .data, \.label, parser: .text, help: "The CSV column holding class labels."),
         Setting("targets", .data, \.targets, parser: ValueParser(expected: "a list of column names") { text in
             text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -147,10 +165,13 @@ public enum Settings {
     }
 
     /// A built-in dataset's name, lower-cased.
+    /// Every built-in dataset's name: the synthetic ones, the digits images and the sequence tasks.
+    public static let builtInDatasets = SyntheticData.names + ["digits"] + SequenceTasks.names
+
     static func dataset(_ text: String) throws(ConfigProblem) -> String {
-        guard SyntheticData.names.contains(text.lowercased()) else {
-            throw ConfigProblem("unknown \(quoted(text)); built in: \(SyntheticData.names.joined(separator: ", "))"
-                                + ", or give a CSV file with data")
+        guard builtInDatasets.contains(text.lowercased()) else {
+            throw ConfigProblem("unknown \(quoted(text)); built in: \(builtInDatasets.joined(separator: ", "))"
+                                + ", or give a CSV or safetensors file with data")
         }
         return text.lowercased()
     }

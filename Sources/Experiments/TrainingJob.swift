@@ -66,9 +66,10 @@ public struct TrainingJob {
         let progress = ProgressObserver<Scalar>(hook: hooks.stepDidFinish)
         trainer.observers = [recorder, progress]
         if let checkEvery {
-            let spec = try experiment.modelSpec(inputs: trainer.trainingData.features, outputs: trainer.trainingData.outputs)
             var generator = RandomGenerator(seed: experiment.seed)
-            let twin: Sequential<Double> = spec.build(generator: &generator)
+            let twin: Sequential<Double> = try experiment.makeModel(inputShape: trainer.trainingData.exampleShape,
+                                                                    outputs: trainer.trainingData.outputs,
+                                                                    generator: &generator)
             guard let loss: any Loss<Double> = makeLoss(named: trainer.loss.name) else {
                 throw ExperimentError(setting: "loss", message: "unknown '\(trainer.loss.name)'")
             }
@@ -86,10 +87,7 @@ public struct TrainingJob {
     }
 
     func description<Scalar: TensorScalar>(of trainer: Trainer<Scalar>) -> RunDescription {
-        let data: String = switch experiment.data {
-        case .synthetic(let name, _, _): name
-        case .csv(let path, _, _): path
-        }
+        let data = experiment.data.name
         var optimizer = ["name": experiment.optimizer.rawValue, "lr": "\(experiment.learningRate)",
                          "schedule": experiment.schedule]
         if let decay = experiment.weightDecay { optimizer["weight_decay"] = "\(decay)" }
@@ -98,8 +96,9 @@ public struct TrainingJob {
         case .norm(let c): optimizer["clip_norm"] = "\(c)"
         case .value(let c): optimizer["clip_value"] = "\(c)"
         }
-        let spec = try? experiment.modelSpec(inputs: trainer.trainingData.features, outputs: trainer.trainingData.outputs)
-        let model = spec.map {
+        let spec = experiment.modelFile != nil ? nil
+            : try? experiment.modelSpec(inputs: trainer.trainingData.features, outputs: trainer.trainingData.outputs)
+        let model = experiment.modelFile.map { "\($0.path): \($0.summary)" } ?? spec.map {
             "\($0.sizesDescription) \($0.activation.name) \($0.initializer)"
                 + ($0.norm == .none ? "" : " \($0.norm.rawValue)-norm") + ($0.residual ? " residual" : "")
                 + ($0.dropout > 0 ? " dropout \($0.dropout)" : "")

@@ -32,39 +32,52 @@ public struct KinkCrossing: Sendable, Equatable, CustomStringConvertible {
 /// crossed    ⇔ side(x, k) ≠ side(x₀, k)     for some element, x₀ its value in the reference pass
 /// ```
 /// A layer's kinks are what it declares (`Kink.inputEquals`), read through the layer contract; the probe
-/// hears each layer's input through `LayerTracer.layer(_:willForward:)`. A finite difference whose
-/// evaluations crossed no kink sees a function that is smooth between them, so its disagreement with
-/// the backward pass cannot be blamed on a kink.
+/// hears each layer's input through `LayerTracer.layer(_:willForward:)`. A layer that declares
+/// `Kink.choice` (max-pooling) is compared by its `choices` after its forward pass
+/// (`layer(_:didProduce:)`): any choice that differs from the reference pass's is a crossing. A finite
+/// difference whose evaluations crossed no kink sees a function that is smooth between them, so its
+/// disagreement with the backward pass cannot be blamed on a kink.
 final class KinkProbe: LayerTracer {
     typealias Scalar = Double
 
     /// The layers with kinks, by identity: full name and kink points.
     private let watched: [ObjectIdentifier: (name: String, points: [Double])]
+    /// The layers that declare `Kink.choice`, by identity: full name and what reports their choices.
+    private let choosing: [ObjectIdentifier: (name: String, choices: any ChoiceReporting)]
     /// The reference pass's inputs, by layer.
     private var reference: [ObjectIdentifier: [Double]] = [:]
+    /// The reference pass's choices, by layer.
+    private var referenceChoices: [ObjectIdentifier: [Int32]] = [:]
     private var recording = true
     /// The first crossing of the evaluation under way (or the last one finished).
     private(set) var crossing: KinkCrossing?
 
     /// Whether the model declares any kink at all (no probe is needed when it does not).
-    var isEmpty: Bool { watched.isEmpty }
+    var isEmpty: Bool { watched.isEmpty && choosing.isEmpty }
 
     init(model: any Layer<Double>) {
         var watched: [ObjectIdentifier: (name: String, points: [Double])] = [:]
+        var choosing: [ObjectIdentifier: (name: String, choices: any ChoiceReporting)] = [:]
         for named in model.namedLayers where !named.layer.kinks.isEmpty {
-            watched[ObjectIdentifier(named.layer)] = (named.name, named.layer.kinks.map { kink in
-                switch kink {
-                case .inputEquals(let x): x
-                case .choice: nil  // compared through `choices`, not input thresholds (to be probed)
-                }
-            }.compactMap { $0 })
+            let points = named.layer.kinks.compactMap { kink -> Double? in
+                if case .inputEquals(let x) = kink { return x }
+                return nil
+            }
+            if !points.isEmpty { watched[ObjectIdentifier(named.layer)] = (named.name, points) }
+            if named.layer.kinks.contains(.choice) {
+                precondition(named.layer.choices != nil,
+                             "layer \(named.name) (\(named.layer.kind)) declares Kink.choice but reports no choices")
+                if let choices = named.layer.choices { choosing[ObjectIdentifier(named.layer)] = (named.name, choices) }
+            }
         }
         self.watched = watched
+        self.choosing = choosing
     }
 
     /// Runs `pass` as the reference: the sides every later pass is compared with.
     func recordReference(_ pass: () -> Void) {
         reference = [:]
+        referenceChoices = [:]
         recording = true
         pass()
         recording = false
@@ -100,7 +113,23 @@ final class KinkProbe: LayerTracer {
         }
     }
 
-    func layer(_ layer: any Layer<Double>, didProduce output: Tensor<Double>) {}
+    /// For a layer that declares `Kink.choice`: its choices after the forward pass, compared with the
+    /// reference pass's. A changed choice is a crossing at that output element (`point` 0); the distance
+    /// to the tie is unknown, so the step is halved (`safeFraction` 0.5).
+    func layer(_ layer: any Layer<Double>, didProduce output: Tensor<Double>) {
+        let id = ObjectIdentifier(layer)
+        guard let (name, choices) = choosing[id] else { return }
+        let made = choices.lastChoices
+        if recording {
+            referenceChoices[id] = made
+            return
+        }
+        guard crossing == nil, let chosen = referenceChoices[id], chosen.count == made.count else { return }
+        guard let changed = made.indices.first(where: { made[$0] != chosen[$0] }) else { return }
+        // The choices follow the output's order, so the output's shape names the element.
+        let shape = made.count == output.count ? output.shape : [made.count]
+        crossing = KinkCrossing(layer: name, element: coordinates(changed, shape: shape), point: 0, safeFraction: 0.5)
+    }
     func layer(_ layer: any Layer<Double>, willBackward outputGradient: Tensor<Double>) {}
 }
 

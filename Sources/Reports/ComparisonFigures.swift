@@ -14,6 +14,9 @@ struct ComparisonFigures {
         if runs.contains(where: { !$0.gradients.isEmpty }) {
             figures += [flow(), heatmaps(.gradientNorm), heatmaps(.updateRatio)].compactMap { $0 }
         }
+        if runs.contains(where: { !$0.timeSteps.isEmpty }) {
+            figures += [timeHeatmaps(), timeGradientNorms()].compactMap { $0 }
+        }
         return figures
     }
 
@@ -126,6 +129,68 @@ struct ComparisonFigures {
                       alt: "Small multiples: heatmap of \(title) per weight tensor against step, one panel per run, one colour scale",
                       caption: "One panel per run; rows are weight tensors (input at the bottom). All panels share the "
                         + "colour range \(colours.0) to \(colours.1), so equal colours mean equal values.",
+                      data: data, commands: commands, width: 420 * columns, height: 340 * rows)
+    }
+
+    /// The through-time heatmaps of every run's recurrent layers, one panel per run and layer, on one colour
+    /// range.
+    func timeHeatmaps() -> Figure? {
+        var data: [(file: String, contents: String)] = []
+        var all: [Double] = []
+        var panels: [(title: String, file: String, index: Int, steps: [Int], length: Int)] = []
+        for (i, run) in runs.enumerated() where !run.timeSteps.isEmpty {
+            var figures = RunFigures(run: run)
+            figures.maximumColumns = maximumColumns
+            let (contents, values, runPanels) = figures.timeHeatmapData()
+            guard !values.isEmpty else { continue }
+            all += values
+            let file = "compare-time-heatmap-\(i + 1).dat"
+            data.append((file, contents))
+            panels += runPanels.map { ("\(names[i]), \($0.series.label)", file, $0.index, $0.steps, $0.series.length) }
+        }
+        guard !panels.isEmpty else { return nil }
+        let colours = RunFigures.colourRange(all)
+        let (rows, columns) = layout(panels.count)
+        var commands = "set multiplot layout \(rows),\(columns) title 'log10 ‖∂L/∂h_t‖ through time (shared colour scale)'\n"
+            + RunFigures.timeHeatmapSettings(colours: colours)
+        for p in panels {
+            commands += RunFigures.timeHeatmapPanel(file: p.file, index: p.index, title: p.title, steps: p.steps,
+                                                    length: p.length)
+        }
+        commands += "unset multiplot\n"
+        return Figure(name: "compare-time-heatmap", title: "Heatmaps of the gradient through time by run",
+                      alt: "Small multiples: heatmap of log10 gradient norm at each hidden state, time step across and "
+                        + "training step up, one panel per run and recurrent layer, one colour scale",
+                      caption: "One panel per run and recurrent layer. All panels share the colour range "
+                        + "\(colours.0) to \(colours.1), so equal colours mean equal gradient norms.",
+                      data: data, commands: commands, width: 420 * columns, height: 340 * rows)
+    }
+
+    /// ‖∂L/∂h_t‖ against t at a few training steps, one panel per run and recurrent layer, on one y range.
+    func timeGradientNorms() -> Figure? {
+        var data: [(file: String, contents: String)] = []
+        var all: [Double] = []
+        var panels: [(title: String, file: String, index: Int, steps: [Int])] = []
+        for (i, run) in runs.enumerated() where !run.timeSteps.isEmpty {
+            let (contents, values, runPanels) = RunFigures(run: run).timeGradientNormData()
+            all += values
+            let file = "compare-time-grad-norm-\(i + 1).dat"
+            data.append((file, contents))
+            panels += runPanels.map { ("\(names[i]), \($0.series.label)", file, $0.index, $0.steps) }
+        }
+        guard !panels.isEmpty, let range = PlotText.logRange(all) else { return nil }
+        let (rows, columns) = layout(panels.count)
+        var commands = "set multiplot layout \(rows),\(columns) title 'Gradient through time (shared scale)'\n"
+            + RunFigures.timeGradientNormSettings(range: range)
+        for p in panels {
+            commands += RunFigures.timeGradientNormPanel(file: p.file, index: p.index, title: p.title, steps: p.steps)
+        }
+        commands += "unset multiplot\n"
+        return Figure(name: "compare-time-grad-norm", title: "Gradient norm through time by run",
+                      alt: "Small multiples: gradient norm at each hidden state against time step at a few training "
+                        + "steps, one panel per run and recurrent layer, one shared log axis",
+                      caption: "One panel per run and recurrent layer, on one shared log axis: lines that fall further "
+                        + "towards t = 1 are gradients vanishing faster through time.",
                       data: data, commands: commands, width: 420 * columns, height: 340 * rows)
     }
 }

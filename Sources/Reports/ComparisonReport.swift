@@ -68,17 +68,20 @@ public struct ComparisonReport {
         body += "<h2>Ranking</h2>\n<p>Best first: runs that completed, then by final validation loss, then final "
             + "training loss.</p>\n"
         let order = ranking()
+        // The time ratio only when a run has recurrent layers, so that other comparisons read as before.
+        let showsTime = assessments.contains { $0.timeRatio != nil }
         let rows = order.enumerated().map { rank, i -> [String] in
             let run = runs[i], a = assessments[i]
             let kinds = a.findingKinds.map(\.title).joined(separator: "; ")
             return ["\(rank + 1)", names[i], run.manifest.model.description, a.status.rawValue, "\(a.steps)",
                     HTML.number(a.finalLoss), HTML.number(a.validationLoss), a.trainAccuracy.map(HTML.percent) ?? "–",
                     a.validationAccuracy.map(HTML.percent) ?? "–", HTML.number(a.depthRatio)]
+                + (showsTime ? [HTML.number(a.timeRatio)] : [])
                 + (targetLoss == nil ? [] : [a.stepsToTarget.map(String.init) ?? "–"])
                 + [kinds.isEmpty ? "none" : "\(a.findings.count): \(kinds)"]
         }
         body += HTML.table(["rank", "run", "model", "status", "steps", "loss", "validation loss", "train accuracy",
-                            "validation accuracy", "depth ratio"]
+                            "validation accuracy", "depth ratio"] + (showsTime ? ["time ratio"] : [])
                            + (targetLoss.map { ["steps to loss \(HTML.number($0))"] } ?? []) + ["findings"], rows) + "\n"
         body += "<ol class=\"reasons\">\n" + order.map { "<li>\(HTML.escape(assessments[$0].reason))</li>" }
             .joined(separator: "\n") + "\n</ol>\n"

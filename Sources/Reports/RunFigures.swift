@@ -37,6 +37,7 @@ public struct RunFigures {
                         heatmap(.updateRatio)]
         }
         if !run.activations.isEmpty { figures.append(activity()) }
+        if !run.timeSteps.isEmpty { figures += [timeHeatmap(), timeGradientNorm(), timeGates()] }
         figures += histograms()
         figures += gradientChecks()
         return figures.compactMap { $0 }

@@ -75,6 +75,7 @@ public struct RunReport {
         if let t = a.trainAccuracy { metrics.append("train accuracy \(HTML.percent(t))") }
         if let v = a.validationAccuracy { metrics.append("validation accuracy \(HTML.percent(v))") }
         if let r = a.depthRatio { metrics.append("depth ratio (first/last layer gradient) \(HTML.number(r))") }
+        if let r = a.timeRatio { metrics.append("time ratio (‖∂L/∂h_1‖/‖∂L/∂h_T‖) \(HTML.number(r))") }
         rows.append(["final", metrics.joined(separator: ", ")])
         rows.append(["assessment", a.diagnosis])
         if !m.config.isEmpty {

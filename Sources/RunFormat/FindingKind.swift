@@ -15,6 +15,12 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
     /// A loss plateau that ended: the loss stalled over a span of steps, then fell again (`info`).
     case plateau
     case gradcheck
+    /// ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ of a recurrent layer far below 1: early time steps get no gradient.
+    case vanishingThroughTime = "vanishing_through_time"
+    /// ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ of a recurrent layer far above 1: the gradient grows going back in time.
+    case explodingThroughTime = "exploding_through_time"
+    /// A gate of an LSTM or GRU cell stuck in its saturated band, passing almost no gradient to its weights.
+    case saturatedGates = "saturated_gates"
 
     /// The kind in plain words, as a report's findings list shows it.
     public var title: String {
@@ -28,6 +34,9 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
         case .stagnation: "The loss stagnates"
         case .plateau: "A loss plateau that ended"
         case .gradcheck: "Gradient check failed"
+        case .vanishingThroughTime: "Gradients vanishing through time"
+        case .explodingThroughTime: "Gradients exploding through time"
+        case .saturatedGates: "Saturated recurrent gates"
         }
     }
 
@@ -53,6 +62,15 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
         case .plateau:
             "none needed, the loss fell again; when plateaus are long, check the learning rate and the initialisation"
         case .gradcheck: "run `gradlab check` on the model to see every bad entry"
+        case .vanishingThroughTime:
+            "use a gated cell (LSTM or GRU) instead of a vanilla RNN, initialise the recurrent weights "
+                + "orthogonally, or shorten the sequences the gradient must cross"
+        case .explodingThroughTime:
+            "clip the gradient norm (--clip-norm 1, Pascanu et al. 2013), lower the learning rate, or "
+                + "initialise the recurrent weights with a spectral radius below 1 (orthogonal, scaled down)"
+        case .saturatedGates:
+            "set the forget-gate bias to 1 (Jozefowicz et al. 2015), lower the learning rate, scale the "
+                + "inputs, or add layer normalisation inside the cell"
         }
     }
 
@@ -72,6 +90,8 @@ public enum FindingKind: String, Sendable, CaseIterable, Codable, Comparable, Cu
         case .updateRatio: "update-ratio"
         case .gradcheck: "gradcheck"
         case .nonfinite, .stagnation, .plateau: "loss"
+        case .vanishingThroughTime, .explodingThroughTime: "time-grad-norm"
+        case .saturatedGates: "time-gates"
         }
     }
 

@@ -25,6 +25,8 @@ public struct RunAssessment: Sendable, Equatable {
     public var stepsToTarget: Int?
     /// First layer's gradient norm over the last layer's, from run.json.
     public var depthRatio: Double?
+    /// The smallest ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ over the recurrent layers, from run.json (`time_ratio`).
+    public var timeRatio: Double?
     /// The findings, in the order they were found: findings.csv's when present, else run.json's.
     public var findings: [FindingRow]
     /// What the findings say, most serious first: "vanishing from step 1; first layer's gradient 2.3e-08 of
@@ -56,6 +58,7 @@ public struct RunAssessment: Sendable, Equatable {
             ?? run.steps.last { $0.validationAccuracy != nil }?.validationAccuracy
         if let targetLoss { stepsToTarget = run.steps.first { $0.loss <= targetLoss }?.step }
         depthRatio = manifest.depthRatio
+        timeRatio = manifest.timeRatio
         findings = run.findings
         let label = settings.isEmpty ? self.name : settings.replacingOccurrences(of: ", ", with: " + ")
         diagnosis = Self.diagnosis(findings: run.findings, depthRatio: manifest.depthRatio, end: run.lastStep)
@@ -84,7 +87,9 @@ public struct RunAssessment: Sendable, Equatable {
         if let f = first(.vanishing) {
             parts.append("vanishing from step \(f.step)" + (ratio.map { "; first layer's gradient \($0) of the last's" } ?? ""))
         }
-        for (kind, words) in [(FindingKind.dead, "dead ReLUs"), (.saturated, "saturated units")] {
+        if let f = first(.explodingThroughTime) { parts.append("exploding through time from step \(f.step) (layer \(f.layer))") }
+        if let f = first(.vanishingThroughTime) { parts.append("vanishing through time from step \(f.step) (layer \(f.layer))") }
+        for (kind, words) in [(FindingKind.dead, "dead ReLUs"), (.saturated, "saturated units"), (.saturatedGates, "saturated gates")] {
             var seen = Set<String>()
             let layers = actionable.filter { $0.kind == kind }.map(\.layer).filter { seen.insert($0).inserted }
             if !layers.isEmpty {

@@ -10,7 +10,7 @@ public enum RunFolderContents {
     /// The run format's files.
     public static let files: Set<String> = [
         "run.json", "steps.csv", "gradients.csv", "activations.csv", "histograms.csv", "findings.csv",
-        "gradcheck.csv", "gradcheck-sweep.csv", "model.safetensors",
+        "gradcheck.csv", "gradcheck-sweep.csv", "model.safetensors", "timesteps.csv",
     ]
 
     /// File extensions of a report's files (the page, the figures with their scripts and data, the copies

@@ -91,6 +91,27 @@ public struct RunManifest: Codable, Equatable, Sendable {
     public var finalValidationAccuracy: Double?
     /// First hidden layer's gradient norm over the last one's, at the last recorded step.
     public var depthRatio: Double?
+    /// The time ratio ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ at the last recorded step of the recurrent layers (timesteps.csv):
+    /// the smallest over `timeRatios`, the one that shows a gradient vanishing through time. Nil for a model
+    /// without recurrent layers.
+    public var timeRatio: Double?
+    /// The time ratio of every recurrent layer and stacked layer at the last recorded step; nil without
+    /// recurrent layers.
+    public var timeRatios: [TimeRatio]?
+
+    /// One recurrent layer's (and stacked layer's) ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖.
+    public struct TimeRatio: Codable, Equatable, Sendable {
+        /// The recurrent layer's full torch name.
+        public var layer: String
+        /// The stacked layer, 0 for `weight_ih_l0`'s.
+        public var stack: Int
+        public var ratio: Double
+        public init(layer: String, stack: Int, ratio: Double) {
+            self.layer = layer
+            self.stack = stack
+            self.ratio = ratio
+        }
+    }
 
     public init(name: String, created: String, status: Status, seed: UInt64, config: [String: String], model: Model,
                 dataset: DatasetInfo, optimizer: [String: String], stepsCompleted: Int = 0,
@@ -116,6 +137,8 @@ public struct RunManifest: Codable, Equatable, Sendable {
         case finalValidationLoss = "final_val_loss"
         case finalValidationAccuracy = "final_val_accuracy"
         case depthRatio = "depth_ratio"
+        case timeRatio = "time_ratio"
+        case timeRatios = "time_ratios"
     }
 
     /// Writes `run.json` into `folder` atomically: a temporary file in the same folder, then a rename.

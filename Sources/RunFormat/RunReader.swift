@@ -36,6 +36,8 @@ public struct RunData: Sendable {
     public var findings: [FindingRow]
     public var gradchecks: [GradcheckRow]
     public var sweep: [SweepRow]
+    /// `timesteps.csv`: per-time-step gradient and hidden norms of recurrent layers; empty without one.
+    public var timeSteps: [TimeStepRow] = []
     /// The CSV files found, in reading order (file names only).
     public var files: [String]
     /// Plain-language notes about the state of the folder: missing optional files, torn last lines, a
@@ -135,6 +137,7 @@ public struct RunReader: Sendable {
         else { data.findings = FindingRow.spans(manifest.findings) }
         if let t = try table("gradcheck.csv", required: false) { data.gradchecks = try t.gradchecks() }
         if let t = try table("gradcheck-sweep.csv", required: false) { data.sweep = try t.sweep() }
+        if let t = try table("timesteps.csv", required: false) { data.timeSteps = try t.timeSteps() }
         if manifest.status == .running {
             notes.insert(manifest.effectiveStatus == .running
                          ? "The run is still going: this report shows what was on disk when it was made."

@@ -11,6 +11,7 @@ import RunFormat
 /// | `val_loss`, `train_accuracy`, `val_accuracy` | steps.csv, on evaluation steps | scalar |
 /// | `grad_norm/PARAMETER` | gradients.csv, every recorded step | scalar |
 /// | `update_ratio/PARAMETER` | gradients.csv, where not NaN (NaN: the column was left out) | scalar |
+/// | `time_ratio/LAYER_lK` | timesteps.csv: ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ of recurrent layer LAYER's stacked layer K, every recorded step where it is defined | scalar |
 /// | `gradient/PARAMETER`, `weight/PARAMETER`, `activation/LAYER` | histograms.csv | histogram (`HistogramSummary`) |
 /// | `gradient/PARAMETER/nonfinite`, ... | the non-finite bin, where it counts any entry | scalar |
 /// | `findings` | findings.csv (or run.json), at each finding's step, one line per finding | text (markdown) |
@@ -70,6 +71,9 @@ public final class TensorBoardExport {
         for row in run.gradients where isNew(row.step) {
             scalar(row.step, "grad_norm/" + row.parameter, row.norm)
             if !row.updateRatio.isNaN { scalar(row.step, "update_ratio/" + row.parameter, row.updateRatio) }
+        }
+        for ratio in TimeStepRow.timeRatios(run.timeSteps.filter { isNew($0.step) }) {
+            if let value = ratio.ratio { scalar(ratio.step, "time_ratio/\(ratio.layer)_l\(ratio.stack)", value) }
         }
         for (key, rows) in histograms(run.histograms.filter { isNew($0.step) }) {
             let (histogram, nonfinite) = HistogramSummary.from(rows)

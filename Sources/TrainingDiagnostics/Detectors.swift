@@ -1,3 +1,4 @@
+import Backprop
 import RunFormat
 
 /// Thresholds of the rules that turn recorded statistics into findings; each default with its source.
@@ -30,6 +31,20 @@ public struct DetectorThresholds: Sendable, Equatable {
     public var stagnationImprovement = 0.01
     public var stagnationWindow = 100
     public var stagnationFloor = 0.1
+    /// A recurrent layer whose ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ is below this vanishes through time: the first time step
+    /// gets a thousandth of the gradient the last one does, so dependencies across the sequence are not
+    /// learned (Bengio, Simard & Frasconi 1994; Pascanu, Mikolov & Bengio 2013, section 2). Three orders of
+    /// magnitude, as `vanishingRatio` across depth.
+    public var vanishingTimeRatio = 1e-3
+    /// A recurrent layer whose ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ is above this explodes through time: the gradient grows
+    /// geometrically going back in time (Pascanu et al. 2013, section 2: the norm of the recurrent Jacobian
+    /// above 1). The mirror of `vanishingTimeRatio`.
+    public var explodingTimeRatio = 1e3
+    /// A gate of an LSTM or GRU whose saturated fraction, averaged over the time steps, is at least this
+    /// is reported: half its activations pass almost no gradient to the gate's weights (σ′ ≈ 0; Chandar et
+    /// al. 2019, "Towards non-saturating recurrent units", on saturated gates that stop learning). The same
+    /// half as `saturatedFraction`.
+    public var saturatedGateFraction = 0.5
 
     public static func == (a: Self, b: Self) -> Bool {
         a.vanishingRatio == b.vanishingRatio && a.explodingDepthRatio == b.explodingDepthRatio
@@ -38,7 +53,8 @@ public struct DetectorThresholds: Sendable, Equatable {
             && a.saturatedFraction == b.saturatedFraction && a.updateRatioBand == b.updateRatioBand
             && a.updateRatioWindow == b.updateRatioWindow && a.sustain == b.sustain
             && a.stagnationImprovement == b.stagnationImprovement && a.stagnationWindow == b.stagnationWindow
-            && a.stagnationFloor == b.stagnationFloor
+            && a.stagnationFloor == b.stagnationFloor && a.vanishingTimeRatio == b.vanishingTimeRatio
+            && a.explodingTimeRatio == b.explodingTimeRatio && a.saturatedGateFraction == b.saturatedGateFraction
     }
 
     public init() {}
@@ -74,14 +90,28 @@ public struct RecordedStep: Sendable {
         }
     }
 
+    /// A recurrent layer's time traces (`TimeTracing`), one per stacked layer.
+    public struct TimeLayer: Sendable {
+        /// The layer's full torch name.
+        public var layer: String
+        public var traces: [TimeTrace]
+        public init(layer: String, traces: [TimeTrace]) {
+            self.layer = layer
+            self.traces = traces
+        }
+    }
+
     public var step: Int
     /// The weight matrices (not biases or norm scales), from the input to the output.
     public var weights: [WeightGradient]
     public var activations: [ActivationLayer]
-    public init(step: Int, weights: [WeightGradient], activations: [ActivationLayer]) {
+    /// The recurrent layers, in model order; empty for a model without one.
+    public var timeLayers: [TimeLayer]
+    public init(step: Int, weights: [WeightGradient], activations: [ActivationLayer], timeLayers: [TimeLayer] = []) {
         self.step = step
         self.weights = weights
         self.activations = activations
+        self.timeLayers = timeLayers
     }
 }
 
@@ -94,7 +124,8 @@ public struct Detectors: Sendable {
     /// Every detector. Within one hook (`FindingRule`), their findings are listed in this order.
     private var rules: [any FindingRule] = [
         VanishingRule(), ExplodingDepthRule(), DeadUnitsRule(), SaturationRule(), UpdateRatioRule(),
-        ExplodingBoundRule(), ExplodingGrowthRule(), StagnationRule(),
+        ExplodingBoundRule(), ExplodingGrowthRule(), StagnationRule(), VanishingThroughTimeRule(),
+        ExplodingThroughTimeRule(), SaturatedGatesRule(),
     ]
     private var ledger = FindingLedger()
 
@@ -102,13 +133,19 @@ public struct Detectors: Sendable {
         self.thresholds = thresholds
     }
 
-    /// Findings from one recorded step: the gradients', then each activation layer's, then the updates'.
+    /// Findings from one recorded step: the gradients', then each activation layer's, then each recurrent
+    /// layer's, then the updates'.
     public mutating func observe(_ recorded: RecordedStep) -> [FindingRow] {
         var findings: [FindingRow] = []
         for i in rules.indices { findings += rules[i].evaluate(gradients: recorded, thresholds, &ledger) }
         for layer in recorded.activations {
             for i in rules.indices {
                 findings += rules[i].evaluate(layer: layer, step: recorded.step, thresholds, &ledger)
+            }
+        }
+        for layer in recorded.timeLayers {
+            for i in rules.indices {
+                findings += rules[i].evaluate(time: layer, step: recorded.step, thresholds, &ledger)
             }
         }
         for i in rules.indices { findings += rules[i].evaluate(updates: recorded, thresholds, &ledger) }

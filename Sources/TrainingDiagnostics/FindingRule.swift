@@ -4,7 +4,8 @@ import RunFormat
 ///
 /// A rule implements the hook for what it reads; the others default to raising nothing. On a recorded step
 /// `Detectors` calls every rule's `evaluate(gradients:)` (weight-gradient norms), then, layer by layer in
-/// model order, every rule's `evaluate(layer:)` (activation statistics), then every rule's
+/// model order, every rule's `evaluate(layer:)` (activation statistics), then, recurrent layer by
+/// recurrent layer, every rule's `evaluate(time:)` (per-time-step traces), then every rule's
 /// `evaluate(updates:)` (update ratios); on every step, `evaluate(step:)` (loss and global norm). That is
 /// the order a step's findings are listed in. A rule keeps its own history (streaks, windows) and reports
 /// through the shared `FindingLedger`, which lets each kind and subject fire once per run. A finding is
@@ -27,6 +28,9 @@ protocol FindingRule: Sendable {
     /// Findings from one activation layer of a recorded step.
     mutating func evaluate(layer: RecordedStep.ActivationLayer, step: Int, _ thresholds: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow]
+    /// Findings from one recurrent layer's time traces of a recorded step.
+    mutating func evaluate(time layer: RecordedStep.TimeLayer, step: Int, _ thresholds: DetectorThresholds,
+                           _ ledger: inout FindingLedger) -> [FindingRow]
     /// Findings from a recorded step's update ratios.
     mutating func evaluate(updates recorded: RecordedStep, _ thresholds: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow]
@@ -44,6 +48,9 @@ extension FindingRule {
                   _ ledger: inout FindingLedger) -> [FindingRow] { [] }
 
     func evaluate(layer: RecordedStep.ActivationLayer, step: Int, _ thresholds: DetectorThresholds,
+                  _ ledger: inout FindingLedger) -> [FindingRow] { [] }
+
+    func evaluate(time layer: RecordedStep.TimeLayer, step: Int, _ thresholds: DetectorThresholds,
                   _ ledger: inout FindingLedger) -> [FindingRow] { [] }
 
     func evaluate(updates recorded: RecordedStep, _ thresholds: DetectorThresholds,

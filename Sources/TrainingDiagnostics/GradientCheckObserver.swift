@@ -69,7 +69,7 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
         guard wantsDetails(atStep: details.step), let trainer, details.loss.isFinite else { return }
         CheckTargets.copyValues(from: trainer.model, to: twin)
         let rows = min(examples, details.inputs.shape[0])
-        let inputs = Tensor<Double>(shape: [rows, details.inputs.shape[1]])
+        let inputs = Tensor<Double>(shape: [rows] + details.inputs.shape.dropFirst())
         for i in 0..<inputs.count { inputs[i] = Double(details.inputs[i]) }
         let target: LossTarget<Double>
         switch details.target {

@@ -45,7 +45,9 @@ public struct RunDescription: Sendable {
 }
 
 /// Streams a training run into a run folder (ARCHITECTURE.md, format version 1): steps.csv every step;
-/// gradients.csv and activations.csv every `recordEvery` steps; histograms.csv every `histogramsEvery`;
+/// gradients.csv and activations.csv every `recordEvery` steps; timesteps.csv on the same steps for a
+/// model with recurrent layers (their `TimeTracing` is on for those steps only, so the others pay
+/// nothing); histograms.csv every `histogramsEvery`;
 /// findings.csv as the detectors fire, and each finding again when its condition clears (its `last_step`
 /// set; readers keep the last row of a finding, `FindingRow.spans`); run.json with the status, rewritten atomically when it changes.
 ///
@@ -68,6 +70,12 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     private let activations: CSVTableWriter<ActivationRow>
     private let histograms: CSVTableWriter<HistogramRow>
     private let findings: CSVTableWriter<FindingRow>
+    /// timesteps.csv, created when training begins if the model has a layer with `timeTracing`.
+    private var timeSteps: CSVTableWriter<TimeStepRow>?
+    /// Every layer of the tree that traces time steps, with its full torch name, in model order.
+    private var timeTracers: [(name: String, tracing: any TimeTracing)] = []
+    /// The traces of the step being recorded, taken after its backward pass.
+    private var pendingTimeLayers: [RecordedStep.TimeLayer] = []
     /// gradcheck.csv, created with the first check's rows.
     private var gradchecks: CSVTableWriter<GradcheckRow>?
     /// The last step whose row has been handed to steps.csv's writer.
@@ -123,7 +131,7 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     }
 
     public func trainingWillBegin(_ trainer: Trainer<Scalar>) {
-        var shape = [trainer.trainingData.features]
+        var shape = trainer.trainingData.exampleShape
         var layers: [RunManifest.Layer] = []
         for child in trainer.model.children {
             let output = child.layer.checkedOutputShape(forInputShape: shape)
@@ -140,7 +148,21 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
         parameterIndex = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { ($1.name, $0) })
         parameterValues = parameters.map(\.parameter.value)
         weightNames = parameters.filter { $0.role == .weight }.map(\.name)
+        timeTracers = trainer.model.namedLayers.compactMap { named in named.layer.timeTracing.map { (named.name, $0) } }
+        if !timeTracers.isEmpty {
+            do {
+                timeSteps = try CSVTableWriter(url: folder.appendingPathComponent("timesteps.csv"))
+            } catch {
+                if writeError == nil { writeError = error }
+            }
+        }
         writeManifest()
+    }
+
+    /// Turns the recurrent layers' time tracing on for a recorded step and off for any other.
+    public func stepWillBegin(_ step: Int) {
+        let on = isRecordStep(step)
+        for tracer in timeTracers where tracer.tracing.isTracingTime != on { tracer.tracing.isTracingTime = on }
     }
 
     public func wantsDetails(atStep step: Int) -> Bool {
@@ -196,6 +218,14 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             }
         }
         pendingActivations = activationSummaries
+        // The traces of this step's passes; tracing goes off so that evaluation passes pay nothing for it.
+        pendingTimeLayers.removeAll(keepingCapacity: true)
+        if recordStep {
+            for tracer in timeTracers where tracer.tracing.isTracingTime {
+                pendingTimeLayers.append(.init(layer: tracer.name, traces: tracer.tracing.timeTraces))
+                tracer.tracing.isTracingTime = false
+            }
+        }
         // The statistics above see every gradient and every activation output; a non-finite value in any of
         // them, or in the loss, starts the search through the whole step.
         if nonFiniteOrigin == nil && anyNonFinite, let origin = NonFiniteOrigin.find(in: details) {
@@ -236,8 +266,10 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
                 }
             }
             pendingGradients.removeAll(keepingCapacity: true)
+            appendTimeSteps(step: record.step)
             newFindings += detectors.observe(RecordedStep(step: record.step, weights: weights,
-                                                          activations: pendingActivations))
+                                                          activations: pendingActivations, timeLayers: pendingTimeLayers))
+            pendingTimeLayers.removeAll(keepingCapacity: true)
         }
         if nonFiniteOrigin == nil && !(record.loss.isFinite && record.gradientNorm.isFinite) && details == nil {
             newFindings.append(FindingRow(
@@ -349,6 +381,7 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             try steps.flush()
             try findings.flush()
             try gradients.flush()
+            try timeSteps?.flush()
             try activations.flush()
             try histograms.flush()
             try gradchecks?.flush()
@@ -362,6 +395,29 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             writeManifest()
             manifest.stepsCompleted = counted
         }
+    }
+
+    /// Writes the pending traces into timesteps.csv, one row per layer, stacked layer and time step, and
+    /// keeps their time ratios ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ for run.json (the last recorded step's).
+    private func appendTimeSteps(step: Int) {
+        guard let timeSteps, !pendingTimeLayers.isEmpty else { return }
+        var ratios: [RunManifest.TimeRatio] = []
+        for layer in pendingTimeLayers {
+            for trace in layer.traces {
+                for (i, norm) in trace.gradientNorms.enumerated() {
+                    let gates = trace.gates.compactMap { gate -> TimeStepRow.Gate? in
+                        guard i < gate.means.count, i < gate.saturatedFractions.count else { return nil }
+                        return .init(name: gate.name, mean: gate.means[i], saturated: gate.saturatedFractions[i])
+                    }
+                    timeSteps.append(TimeStepRow(
+                        step: step, layer: layer.layer, stack: trace.stack, t: i + 1, gradientNorm: norm,
+                        hiddenNorm: i < trace.hiddenNorms.count ? trace.hiddenNorms[i] : .nan, gates: gates))
+                }
+                if let ratio = timeRatio(trace) { ratios.append(.init(layer: layer.layer, stack: trace.stack, ratio: ratio)) }
+            }
+        }
+        manifest.timeRatios = ratios.isEmpty ? nil : ratios
+        manifest.timeRatio = ratios.map(\.ratio).min()
     }
 
     private func writeManifest() {

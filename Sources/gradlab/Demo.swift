@@ -44,17 +44,31 @@ struct Demo: ParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let folder = URL(fileURLWithPath: out, isDirectory: true)
-        let scenarios = DemoScenarios.scenarios(seed: seed, scale: scale)
+        let models = folder.appendingPathComponent("models")
+        let scenarios = DemoScenarios.scenarios(seed: seed, scale: scale, models: models.path)
         let configurations = scenarios.flatMap(\.runs)
         try RunFolderContents.checkIsOwnFolder(out)
         try RunFolderContents.checkOwnFile(folder.appendingPathComponent("index.html"), flag: "--out")
         try RunFolderContents.checkOwnFile(folder.appendingPathComponent("summary.csv"), header: "rank,run,", flag: "--out")
         try RunFolderContents.checkOwnFile(folder.appendingPathComponent("gradcheck").appendingPathComponent("gradcheck.csv"),
                                            header: "step,parameter,", flag: "--out")
+        for file in DemoScenarios.modelFiles {
+            try RunFolderContents.checkOwnFile(models.appendingPathComponent(file.name), header: "# GradLab demo model",
+                                               flag: "--out")
+        }
         do {
             try FileAccess.prepareFolder(folder.path)
+            try FileAccess.prepareFolder(models.path)
         } catch let error as FileAccessError {
             throw UserError(message: "cannot write --out \(error.description)")
+        }
+        for file in DemoScenarios.modelFiles {
+            let url = models.appendingPathComponent(file.name)
+            do {
+                try Data(file.text.utf8).write(to: url, options: .atomic)
+            } catch {
+                throw UserError(message: "cannot write \(url.path): \(FileAccess.words(for: error))")
+            }
         }
         // A fresh demo every time: earlier runs of the same names are replaced, and only GradLab run folders.
         for run in configurations {
@@ -99,6 +113,22 @@ struct Demo: ParsableCommand {
         expectations.append(("(b) with clipping: neither", !has("b-lr2-clip-norm-1", [.exploding, .nonfinite])))
         expectations.append(("(c) Adam's plateau ended: not stagnation", !has("c-adam", [.stagnation])))
         expectations.append(("(c) Adam raises no warning", assessments["c-adam"]?.warnings.isEmpty == true))
+        let plainReason = assessments["e-plain"]?.reason ?? ""
+        expectations.append(("(e) the plain convnet is flagged vanishing or stagnation, with its depth ratio",
+                             has("e-plain", [.vanishing, .stagnation]) && plainReason.contains("depth ratio")))
+        for name in ["e-batchnorm", "e-residual"] {
+            expectations.append(("(e) \(name) reaches 95% validation accuracy", (assessments[name]?.accuracy ?? 0) >= 0.95))
+        }
+        expectations.append(("(f) radius 1.5 without clipping: exploding or non-finite",
+                             has("f-rnn-radius-1.5", [.exploding, .explodingThroughTime, .nonfinite])))
+        expectations.append(("(f) radius 1.5 with clipping: finite, not exploding",
+                             !has("f-rnn-radius-1.5-clip-1", [.exploding, .nonfinite])))
+        expectations.append(("(f) the tanh RNN vanishes through time", has("f-rnn", [.vanishingThroughTime])))
+        expectations.append(("(f) the LSTM does not vanish through time", !has("f-lstm", [.vanishingThroughTime])))
+        let constantMSE = 1.0 / 6
+        expectations.append(("(f) only the LSTM beats the constant prediction's MSE 1/6 by a wide margin (below 1/3 of it)",
+                             (assessments["f-lstm"]?.validationLoss ?? 1) < constantMSE / 3
+                                && (assessments["f-rnn"]?.validationLoss ?? 0) > constantMSE / 3))
 
         let check = try GradientCheckJob(
             experiment: Experiment(DemoScenarios.checked(seed: seed)), batch: 8,

@@ -50,6 +50,7 @@ struct RunSummary {
         if let t = a.trainAccuracy { metrics.append(String(format: "train accuracy %.1f%%", t * 100)) }
         if let v = a.validationAccuracy { metrics.append(String(format: "validation accuracy %.1f%%", v * 100)) }
         if let r = a.depthRatio { metrics.append("depth ratio \(format(r))") }
+        if let r = a.timeRatio { metrics.append("time ratio \(format(r))") }
         if !metrics.isEmpty { lines.append("  final      " + metrics.joined(separator: ", ")) }
         lines.append("  assessment \(a.diagnosis)")
         let findings = a.findings

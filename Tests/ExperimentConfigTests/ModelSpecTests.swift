@@ -147,7 +147,7 @@ final class ExperimentConfigTests: XCTestCase {
                        "'optimizer' (--optimizer): unknown 'adamax'; known: sgd, momentum, nesterov, rmsprop, adagrad, adam, adamw, lion")
         XCTAssertEqual(error { $0.steps = 5; $0.epochs = 2 }, "'steps' (--steps): give steps or epochs, not both")
         XCTAssertEqual(error { $0.dataset = "mnist" },
-                       "'dataset' (--dataset): unknown 'mnist'; built in: spirals, moons, circles, xor, checkerboard, blobs, sine, teacher, or give a CSV file with data")
+                       "'dataset' (--dataset): unknown 'mnist'; built in: spirals, moons, circles, xor, checkerboard, blobs, sine, teacher, digits, adding, copy, temporal-order, or give a CSV or safetensors file with data")
         XCTAssertEqual(error { $0.data = "f.csv" },
                        "'label' (--label): a CSV file needs the label column (label) or regression target columns (targets)")
         XCTAssertEqual(error { try $0.set("norm", "group") }, "'norm' (--norm): unknown 'group'; use none, layer or batch")

@@ -13,8 +13,9 @@ final class CorrectModelZooTests: XCTestCase {
         /// Steps of plain SGD at `learningRate` before the check (a checkpoint after training).
         var trainingSteps = 0
         var learningRate = 0.0
-        /// Time steps of a sequence input `[batch, steps, features]`; nil for a `[batch, features]` input.
-        var steps: Int? = nil
+        /// The per-example input shape: `[features]` for the MLPs, `[C, H, W]` for the convnets,
+        /// `[T, features]` for the recurrent nets.
+        var inputShape = [CorrectModelZooTests.features]
     }
 
     static let features = 3, classes = 3, batch = 4
@@ -113,6 +114,25 @@ final class CorrectModelZooTests: XCTestCase {
                                         generator: &generator))
             return layers
         }))
+        // Convolutional nets on [2, 6, 6] images: convolution, batch norm, max- and average-pooling,
+        // channel dropout, flatten.
+        zoo.append(Specimen(name: "convnet batchnorm maxpool avgpool dropout2d", build: { generator in
+            [Conv2d<Double>(inChannels: 2, outChannels: 3, kernelSize: 3, padding: 1, generator: &generator),
+             BatchNorm2d<Double>(features: 3), ActivationLayer<Double>(.relu), MaxPool2d<Double>(kernelSize: 2),
+             AvgPool2d<Double>(kernelSize: 2, stride: 1), Dropout2d<Double>(probability: 0.3, seed: generator.next()),
+             Flatten<Double>(),
+             Dense<Double>(inputFeatures: 12, outputFeatures: classes, initializer: .xavierNormal(), generator: &generator)]
+        }, inputShape: [2, 6, 6]))
+        zoo.append(Specimen(name: "convnet strided dilated global average", build: { generator in
+            [Conv2d<Double>(inChannels: 2, outChannels: 4, kernelSize: [2, 3], stride: 2, padding: 1,
+                            generator: &generator),
+             ActivationLayer<Double>(.tanh),
+             Conv2d<Double>(inChannels: 4, outChannels: 4, kernelSize: 2, dilation: 2, initializer: .heNormal(),
+                            generator: &generator),
+             ActivationLayer<Double>(.relu), MaxPool2d<Double>(kernelSize: 2, stride: 1, padding: 1),
+             AdaptiveAvgPool2d<Double>(), Flatten<Double>(),
+             Dense<Double>(inputFeatures: 4, outputFeatures: classes, initializer: .xavierNormal(), generator: &generator)]
+        }, inputShape: [2, 6, 6]))
         // Recurrent layers, two stacked layers each, read at their last time step.
         let hidden = 5
         let recurrent: [(String, (inout RandomGenerator) -> any Layer<Double>)] = [
@@ -126,7 +146,7 @@ final class CorrectModelZooTests: XCTestCase {
             zoo.append(Specimen(name: "\(name) 2 layers, last step, linear", build: { generator in
                 [make(&generator), LastTimeStep<Double>(),
                  Dense<Double>(inputFeatures: hidden, outputFeatures: classes, generator: &generator)]
-            }, steps: 4))
+            }, inputShape: [4, features]))
         }
         return zoo
     }
@@ -137,8 +157,8 @@ final class CorrectModelZooTests: XCTestCase {
     /// The model, its batch and its loss, trained first when the specimen says so.
     static func problem(_ specimen: Specimen, seed: UInt64) -> (CheckProblem, () -> Void) {
         var generator = RandomGenerator(seed: seed)
-        let model = Sequential<Double>(specimen.build(&generator))
-        let inputs = Tensor<Double>(shape: specimen.steps.map { [batch, $0, features] } ?? [batch, features])
+        let model = Sequential<Double>(specimen.build(&generator), inputShape: specimen.inputShape)
+        let inputs = Tensor<Double>(shape: [batch] + specimen.inputShape)
         for i in 0..<inputs.count { inputs[i] = generator.nextNormal() }
         let target = LossTarget<Double>.classes((0..<batch).map { $0 % classes })
         let loss = SoftmaxCrossEntropy<Double>()

@@ -154,6 +154,19 @@ final class GradientCheckerTests: XCTestCase {
         XCTAssertEqual(entries[2].judgement.verdict, .ok)
     }
 
+    func testAMaxPoolingTieIsAKinkNotABug() {
+        // Window 0 holds a tie (0.5 at offsets 0 and 1); window 1 has a clear winner (2 at offset 3).
+        let input = Tensor<Double>(shape: [1, 1, 2, 4], scalars: [0.5, 0.5, 0.1, -1, -0.3, 0.2, 0.7, 2])
+        let checks = GradientChecker(mode: .full).check(CheckTargets.layer(MaxPool2d<Double>(kernelSize: 2), input: input))
+        let verdicts = checks[0].entries.map(\.judgement.verdict)
+        XCTAssertEqual(verdicts[0], .kink, "the tied winner")
+        XCTAssertEqual(verdicts[1], .kink, "the tied loser")
+        XCTAssertFalse(verdicts.contains(.wrong), "\(verdicts)")
+        XCTAssertEqual(verdicts[7], .ok, "the clear winner")
+        XCTAssertEqual(checks[0].entries[0].judgement.kink?.layer, "")
+        XCTAssertEqual(checks[0].entries[0].judgement.kink?.element, "0;0;0;0", "window 0 of the output")
+    }
+
     func testNoiseFromALargeFunctionValueIsImpreciseNotWrong() {
         let point = [0.3, -1.2, 2.0]
         let problem = CheckTargets.function({ x in 1e12 + x.reduce(0) { $0 + $1 * $1 } },

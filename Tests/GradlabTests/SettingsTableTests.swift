@@ -23,9 +23,12 @@ final class SettingsTableTests: XCTestCase {
         var context: [String] = []
     }
 
-    private func axes(csv: String) -> [String: Axis] {
+    private func axes(csv: String, models: [String]) -> [String: Axis] {
         [
             "mlp": Axis(list: "2,4,3;2,4x2,3", recorded: ["2,4,3", "2,4x2,3"]),
+            "model": Axis(list: "\(models[0]),\(models[1])", recorded: [models[0], models[1]]),
+            "input-shape": Axis(list: "4;2,2", recorded: ["4", "2,2"], context: ["--data", csv, "--label", "y"]),
+            "seq-len": Axis(list: "4,5", recorded: ["4", "5"], context: ["--dataset", "adding", "--model", models[2]]),
             "depth": Axis(list: "1,2", recorded: ["1", "2"]),
             "width": Axis(list: "4,6", recorded: ["4", "6"]),
             "activation": Axis(list: "relu,tanh", recorded: ["relu", "tanh"]),
@@ -65,7 +68,13 @@ final class SettingsTableTests: XCTestCase {
         for i in 0..<40 { text += "\(Double(i % 7) / 7),\(Double(i % 5) / 5),\(i % 2),\(i % 3),\(Double(i % 4) / 4)\n" }
         try text.write(to: csv, atomically: true, encoding: .utf8)
         try text.write(to: URL(fileURLWithPath: csv.path + ".copy.csv"), atomically: true, encoding: .utf8)
-        let axes = axes(csv: csv.path)
+        let models = ["a.yaml", "b.yaml", "lstm.yaml"].map { folder.appendingPathComponent($0).path }
+        try "input: [2]\nlayers:\n  - Linear: {out_features: 3}\n".write(toFile: models[0], atomically: true, encoding: .utf8)
+        try "input: [2]\nlayers:\n  - Linear: {out_features: 4}\n  - Tanh\n  - Linear: {out_features: 3}\n"
+            .write(toFile: models[1], atomically: true, encoding: .utf8)
+        try "input: [T, 2]\nlayers:\n  - LSTM: {hidden_size: 3}\n  - LastTimeStep\n  - Linear: {out_features: 1}\n"
+            .write(toFile: models[2], atomically: true, encoding: .utf8)
+        let axes = axes(csv: csv.path, models: models)
         XCTAssertEqual(Set(axes.keys), Set(Settings.keys), "every setting of the table has an axis here")
         for setting in Settings.all {
             guard let axis = axes[setting.key] else { continue }
@@ -73,7 +82,7 @@ final class SettingsTableTests: XCTestCase {
             let out = folder.appendingPathComponent("sweep-\(key)")
             // The settings the axis replaces, or that cannot go with it, stay out of the base.
             var base = ["--depth", "1", "--width", "4", "--examples", "40", "--steps", "2"]
-            if ["mlp", "depth", "width"].contains(key) { base.removeSubrange(0..<4) }
+            if ["mlp", "depth", "width", "model"].contains(key) || axis.context.contains("--model") { base.removeSubrange(0..<4) }
             if ["steps", "epochs"].contains(key) { base.removeSubrange(6..<8) }
             if key == "examples" || axis.context.contains("--data") || key == "data" { base.removeSubrange(4..<6) }
             let result = try CommandRunner.run(["compare", "--\(key)", axis.list] + axis.context + base

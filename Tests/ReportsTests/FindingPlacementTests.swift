@@ -8,7 +8,9 @@ final class FindingPlacementTests: XCTestCase {
     func testEachKindIsListedBesideItsFigureUnderItsTitle() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gradlab-kinds-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try RunFixture().write(to: folder)
+        var withTimeSteps = RunFixture()
+        withTimeSteps.recurrent = true  // the figures of the kinds about recurrent layers
+        try withTimeSteps.write(to: folder)
         let fixture = try RunReader().read(folder)
         let drawn = RunReport(run: fixture).figures().map(\.name)
         for kind in FindingKind.allCases {

@@ -15,6 +15,13 @@ struct RunFixture {
     var activationLayers = ["1"]
     var steps = 8
     var clipNorm: String? = "5.0"
+    /// Whether the run has timesteps.csv: a recurrent layer `recurrentLayer` of two stacked layers over
+    /// `timeSteps` time steps, every step recorded (`timeGradientNorm`), with LSTM gates.
+    var recurrent = false
+    var recurrentLayer = "0"
+    var timeSteps = 6
+    /// Scales every ‖∂L/∂h_t‖, so that runs of a comparison differ.
+    var timeScale = 1.0
 
     var manifest: RunManifest {
         let layers = [RunManifest.Layer(name: "0", kind: "Linear", inputFeatures: 2, outputFeatures: 4),
@@ -39,6 +46,13 @@ struct RunFixture {
             m.finalTrainAccuracy = 0.75
             m.finalValidationAccuracy = 0.7
             m.depthRatio = 0.001
+            if recurrent {
+                m.timeRatios = (0..<2).map {
+                    .init(layer: recurrentLayer, stack: $0,
+                          ratio: timeGradientNorm(step: steps, stack: $0, t: 1) / timeGradientNorm(step: steps, stack: $0, t: timeSteps))
+                }
+                m.timeRatio = m.timeRatios?.map(\.ratio).min()
+            }
         }
         return m
     }
@@ -49,6 +63,25 @@ struct RunFixture {
     }
 
     func loss(_ step: Int) -> Double { 1.0 / Double(step) + 0.25 }
+
+    /// ‖∂L/∂h_t‖ = scale · 10^(−(T − t)·step/4 − stack): a gradient vanishing faster through time as training goes on.
+    func timeGradientNorm(step: Int, stack: Int, t: Int) -> Double {
+        timeScale * pow(10, -Double(timeSteps - t) * Double(step) / 4 - Double(stack))
+    }
+
+    /// The saturated fraction of `gate` at `step`: step/16 for the forget gate, half of it for the others.
+    func gateSaturation(_ gate: String, step: Int) -> Double { Double(step) / 16 * (gate == "f" ? 1 : 0.5) }
+
+    /// The rows of timesteps.csv at `step`.
+    func timeStepRows(step: Int) -> [TimeStepRow] {
+        (0..<2).flatMap { stack in
+            (1...timeSteps).map { t in
+                TimeStepRow(step: step, layer: recurrentLayer, stack: stack, t: t,
+                            gradientNorm: timeGradientNorm(step: step, stack: stack, t: t), hiddenNorm: Double(t) / 2,
+                            gates: ["i", "f", "g", "o"].map { .init(name: $0, mean: 0.5, saturated: gateSaturation($0, step: step)) })
+            }
+        }
+    }
 
     /// Writes the run folder at `folder` (which must not exist yet).
     func write(to folder: URL) throws {
@@ -99,6 +132,11 @@ struct RunFixture {
             }
         }
         for writer in [stepFile, gradients, activations, histograms, findings, checks] as [Flushing] { try writer.flush() }
+        if recurrent {
+            let writer = try CSVTableWriter<TimeStepRow>(url: folder.appendingPathComponent("timesteps.csv"))
+            for step in 1...steps { for row in timeStepRows(step: step) { writer.append(row) } }
+            try writer.flush()
+        }
         var sweep = "parameter,index,h,numeric,abs_error,rel_error\n"
         for e in -10 ... -2 {
             let h = pow(10, Double(e)), error = 1e-16 / h + h * h

@@ -273,6 +273,8 @@ final class InjectionTests: XCTestCase {
         fixture.name = texts[index % texts.count]
         fixture.layerName = texts[(index + 1) % texts.count]
         fixture.findingMessage = texts[(index + 2) % texts.count]
+        fixture.recurrent = true
+        fixture.recurrentLayer = texts[(index + 3) % texts.count]
         let url = folder.appendingPathComponent("run\(index)")
         try fixture.write(to: url)
         var manifest = try RunManifest.read(from: url)

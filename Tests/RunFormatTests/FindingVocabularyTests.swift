@@ -9,7 +9,8 @@ final class FindingVocabularyTests: XCTestCase {
     func testRawValuesAreTheRunFormatsText() {
         XCTAssertEqual(FindingKind.allCases.map(\.rawValue),
                        ["vanishing", "exploding", "nonfinite", "dead", "saturated", "update_ratio", "stagnation",
-                        "plateau", "gradcheck"])
+                        "plateau", "gradcheck", "vanishing_through_time", "exploding_through_time",
+                        "saturated_gates"])
         XCTAssertEqual(FindingSeverity.allCases.map(\.rawValue), ["info", "warning", "error"])
         XCTAssertEqual(FindingSeverity.allCases.filter(\.needsAction), [.warning, .error], "info is not to act on")
         XCTAssertEqual(EntryVerdict.allCases.map(\.rawValue), ["ok", "kink", "imprecise", "wrong"])

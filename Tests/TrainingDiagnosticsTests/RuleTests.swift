@@ -1,3 +1,4 @@
+import Backprop
 import RunFormat
 import XCTest
 @testable import TrainingDiagnostics
@@ -29,6 +30,7 @@ final class RuleTests: XCTestCase {
         for s in steps {
             var rows = rule.evaluate(gradients: s, thresholds, &ledger)
             for l in s.activations { rows += rule.evaluate(layer: l, step: s.step, thresholds, &ledger) }
+            for l in s.timeLayers { rows += rule.evaluate(time: l, step: s.step, thresholds, &ledger) }
             rows += rule.evaluate(updates: s, thresholds, &ledger)
             found += (rows + ledger.takeClosed()).map { (s.step, $0) }
         }
@@ -215,5 +217,82 @@ final class RuleTests: XCTestCase {
         let found = detectors.observe(step)
         XCTAssertEqual(found.map(\.kind), [.vanishing, .saturated, .dead, .updateRatio])
         XCTAssertEqual(found.map(\.layer), ["0", "1", "3", "0"])
+    }
+
+    /// A recurrent layer whose ‖∂L/∂h_t‖ are `norms` (t = 1...T) in each stacked layer, with `gates`.
+    private func recurrent(_ name: String, _ norms: [[Double]], gates: [[GateTrace]] = []) -> RecordedStep.TimeLayer {
+        .init(layer: name, traces: norms.enumerated().map { stack, norms in
+            TimeTrace(stack: stack, gradientNorms: norms, hiddenNorms: norms.map { _ in 1 },
+                      gates: stack < gates.count ? gates[stack] : [])
+        })
+    }
+
+    private func timeSteps(_ layers: [RecordedStep.TimeLayer], count: Int = 4) -> [RecordedStep] {
+        (1...count).map { RecordedStep(step: $0, weights: [], activations: [], timeLayers: layers) }
+    }
+
+    func testVanishingThroughTime() {
+        let t = thresholds
+        // ‖∂L/∂h_t‖ = 0.1^(T−t): the ratio over T = 5 is 1e-4. The second stacked layer vanishes, the first does not.
+        let geometric = (1...5).map { pow(0.1, Double(5 - $0)) }
+        let found = run(VanishingThroughTimeRule(), timeSteps([recurrent("0", [[1, 1, 1, 1, 1], geometric])]))
+        assertFinding(found, of: VanishingThroughTimeRule.self, at: 2, since: 1, layer: "0",
+                      threshold: t.vanishingTimeRatio)
+        XCTAssertEqual(found.first?.row.value ?? 0, 1e-4, accuracy: 1e-16)
+        XCTAssertTrue(found.first?.row.message.contains("stacked layer 1") == true, found.first?.row.message ?? "")
+        let atRatio = timeSteps([recurrent("0", [[1e-3, 0.5, 1]])])
+        XCTAssertTrue(run(VanishingThroughTimeRule(), atRatio).isEmpty, "exactly at the ratio is not below it")
+        let noRatio = timeSteps([recurrent("0", [[1e-9]]), recurrent("1", [[1e-9, 0]])])
+        XCTAssertTrue(run(VanishingThroughTimeRule(), noRatio).isEmpty, "one time step, or ‖∂L/∂h_T‖ = 0: no ratio")
+        // It clears at step 3 when the gradient reaches h_1 again.
+        let clears = [geometric, geometric, [1, 1, 1, 1, 1]].enumerated().map {
+            RecordedStep(step: $0.offset + 1, weights: [], activations: [], timeLayers: [recurrent("2", [$0.element])])
+        }
+        let spans = run(VanishingThroughTimeRule(), clears)
+        XCTAssertEqual(spans.map(\.at), [2, 3], "\(spans.map(\.row))")
+        XCTAssertEqual(spans.map(\.row.lastStep), [nil, 2])
+    }
+
+    func testExplodingThroughTime() {
+        let t = thresholds
+        let growing = (1...4).map { pow(20, Double(4 - $0)) }  // 8000, 400, 20, 1
+        let found = run(ExplodingThroughTimeRule(), timeSteps([recurrent("1", [growing])]))
+        assertFinding(found, of: ExplodingThroughTimeRule.self, at: 2, since: 1, layer: "1",
+                      threshold: t.explodingTimeRatio)
+        XCTAssertEqual(found.first?.row.value, 8000)
+        XCTAssertTrue(found.first?.row.message.contains("clip the gradient norm") == true)
+        XCTAssertTrue(run(ExplodingThroughTimeRule(), timeSteps([recurrent("1", [[1e3, 1, 1]])])).isEmpty,
+                      "exactly at the ratio is not above it")
+        XCTAssertTrue(run(VanishingThroughTimeRule(), timeSteps([recurrent("1", [growing])])).isEmpty)
+        XCTAssertTrue(run(ExplodingThroughTimeRule(), timeSteps([recurrent("1", [[1e-6, 1]])])).isEmpty)
+    }
+
+    func testSaturatedGates() {
+        let t = thresholds
+        let lstm = ["i", "f", "g", "o"].map { name in
+            GateTrace(name: name, means: [0.5, 0.5], saturatedFractions: name == "f" ? [0.4, 0.8] : [0.1, 0.1])
+        }
+        let found = run(SaturatedGatesRule(), timeSteps([recurrent("0", [[1, 1]], gates: [lstm])]))
+        assertFinding(found, of: SaturatedGatesRule.self, at: 2, since: 1, layer: "0", threshold: t.saturatedGateFraction)
+        XCTAssertEqual(found.first?.row.value ?? 0, 0.6, accuracy: 1e-15, "the mean over the time steps")
+        XCTAssertTrue(found.first?.row.message.contains("gate f") == true, found.first?.row.message ?? "")
+        let below = ["r", "z", "n"].map { GateTrace(name: $0, means: [0.5, 0.5], saturatedFractions: [0.49, 0.49]) }
+        XCTAssertTrue(run(SaturatedGatesRule(), timeSteps([recurrent("0", [[1, 1]], gates: [below])])).isEmpty,
+                      "just below the threshold")
+        XCTAssertTrue(run(SaturatedGatesRule(), timeSteps([recurrent("0", [[1, 1]])])).isEmpty, "no gates: a vanilla RNN")
+    }
+
+    /// The time hook comes after the activation layers and before the updates.
+    func testDetectorsListTimeFindingsAfterTheActivationLayers() {
+        var t = DetectorThresholds()
+        t.sustain = 1
+        t.updateRatioWindow = 1
+        var detectors = Detectors(thresholds: t)
+        let gate = GateTrace(name: "f", means: [0.99, 0.99], saturatedFractions: [1, 1])
+        let step = RecordedStep(step: 1, weights: weights([1], updateRatio: 1), activations: [layer("3", dead: 0.9)],
+                                timeLayers: [recurrent("0", [[1e-5, 1]], gates: [[gate]]), recurrent("1", [[1e4, 1]])])
+        let found = detectors.observe(step)
+        XCTAssertEqual(found.map(\.kind), [.dead, .vanishingThroughTime, .saturatedGates, .explodingThroughTime, .updateRatio])
+        XCTAssertEqual(found.map(\.layer), ["3", "0", "0", "1", "0"])
     }
 }

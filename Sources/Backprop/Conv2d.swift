@@ -1,0 +1,268 @@
+/// A 2-d convolution over an NCHW batch, torch's `nn.Conv2d` with `groups=1`.
+///
+/// ```
+/// y[n, o, oy, ox] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x[n, c, oy·s − p + i·d, ox·s − p + j·d]   (0 in the padding)
+/// as products, with cols = im2col(x): [C·kh·kw, N·H_out·W_out]:
+///   Y = W · cols + b        ∂L/∂W += ∂L/∂Y · colsᵀ        ∂L/∂b += Σ_{n,oy,ox} ∂L/∂y
+///   ∂L/∂cols = Wᵀ · ∂L/∂Y,  then ∂L/∂x = col2im(∂L/∂cols) (each column added back where it was read)
+/// H_out = ⌊(H + 2·p − d·(k − 1) − 1) / s⌋ + 1
+/// ```
+/// The weight is `[out_channels, in_channels, kh, kw]` and the bias `[out_channels]`, as torch's, so
+/// checkpoints move between the two unchanged. The whole batch is unfolded into one column matrix, so
+/// each of the three products is a single `gemm` (no per-element products).
+/// - Caveats: `groups=1` only (no grouped or depthwise convolution); `padding` is a number of zeros on
+///   each side (torch's `'same'`/`'valid'` strings and `padding_mode` other than `'zeros'` are not supported).
+/// - Default initialisation: `.classic`, U[−1/√fan_in, 1/√fan_in] for the weight and the bias with
+///   fan_in = in·kh·kw, which is exactly torch's default (`kaiming_uniform_(a=√5)` for the weight, the
+///   same bound for the bias).
+/// Reference: torch.nn.Conv2d documentation; Chellapilla, Puri & Simard (2006) for the unfolding.
+public final class Conv2d<Scalar: TensorScalar>: Layer {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernelSize: Size2D
+    public let stride: Size2D
+    public let padding: Size2D
+    public let dilation: Size2D
+    /// `[out_channels, in_channels, kh, kw]`.
+    public let weight: Parameter<Scalar>
+    /// `[out_channels]`, or nil for `bias=False`.
+    public let bias: Parameter<Scalar>?
+
+    private let geometry: ConvolutionGeometry
+    private var input: Tensor<Scalar>?
+    private var columns = Workspace<Scalar>()
+    private var product = Workspace<Scalar>()
+    private var output = Workspace<Scalar>()
+    private var productGradient = Workspace<Scalar>()
+    private var columnsGradient = Workspace<Scalar>()
+    private var inputGradient = Workspace<Scalar>()
+
+    /// A convolution with weights drawn by `initializer` and biases by its bias rule.
+    ///
+    /// - Parameters:
+    ///   - inChannels: `in_channels`.
+    ///   - outChannels: `out_channels`.
+    ///   - kernelSize: `kernel_size`, `3` or `[kh, kw]`.
+    ///   - stride: `stride`, torch's default 1.
+    ///   - padding: `padding`, zeros on each side; torch's default 0.
+    ///   - dilation: `dilation`, torch's default 1.
+    ///   - bias: whether the layer has a bias, torch's `bias=True` by default.
+    ///   - initializer: the weight initialisation; `.classic` is torch's default for `nn.Conv2d`.
+    ///   - generator: the seeded generator the draws come from.
+    public convenience init(
+        inChannels: Int, outChannels: Int, kernelSize: Size2D, stride: Size2D = 1, padding: Size2D = 0,
+        dilation: Size2D = 1, bias: Bool = true, initializer: Initializer = .classic,
+        generator: inout RandomGenerator
+    ) {
+        precondition(inChannels > 0 && outChannels > 0,
+                     "Conv2d needs positive channel counts, got in \(inChannels), out \(outChannels)")
+        let w = Tensor<Scalar>(shape: [outChannels, inChannels, kernelSize.height, kernelSize.width])
+        let (fanIn, fanOut) = Initializer.fans(forWeightShape: w.shape)
+        initializer.fill(w, fanIn: fanIn, fanOut: fanOut, generator: &generator)
+        var b: Tensor<Scalar>?
+        if bias {
+            let t = Tensor<Scalar>(shape: [outChannels])
+            initializer.fillBias(t, fanIn: fanIn, generator: &generator)
+            b = t
+        }
+        self.init(weight: w, bias: b, stride: stride, padding: padding, dilation: dilation)
+    }
+
+    /// A convolution with the given weight `[out, in, kh, kw]` and optional bias `[out]`.
+    public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>?, stride: Size2D = 1, padding: Size2D = 0,
+                dilation: Size2D = 1) {
+        precondition(weight.rank == 4 && weight.count > 0,
+                     "Conv2d weight must be a non-empty [out, in, kh, kw], got \(weight.shape)")
+        if let bias {
+            precondition(bias.shape == [weight.shape[0]],
+                         "Conv2d bias must be [\(weight.shape[0])] for weight \(weight.shape), got \(bias.shape)")
+        }
+        self.outChannels = weight.shape[0]
+        self.inChannels = weight.shape[1]
+        self.kernelSize = Size2D(weight.shape[2], weight.shape[3])
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.geometry = ConvolutionGeometry(kernel: kernelSize, stride: stride, padding: padding, dilation: dilation,
+                                            layer: "Conv2d")
+        self.weight = Parameter(weight)
+        self.bias = bias.map { Parameter($0) }
+    }
+
+    public var kind: String { "Conv2d" }
+
+    /// torch's repr: `Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))`.
+    var signature: String {
+        var text = "Conv2d(\(inChannels), \(outChannels), kernel_size=\(kernelSize), stride=\(stride)"
+        if padding != 0 { text += ", padding=\(padding)" }
+        if dilation != 1 { text += ", dilation=\(dilation)" }
+        if bias == nil { text += ", bias=False" }
+        return text + ")"
+    }
+
+    public var parameters: [NamedParameter<Scalar>] {
+        var result = [NamedParameter(name: "weight", parameter: weight, role: .weight)]
+        if let bias { result.append(NamedParameter(name: "bias", parameter: bias, role: .bias)) }
+        return result
+    }
+
+    /// `[in_channels, H, W]` to `[out_channels, H_out, W_out]`.
+    public func outputShape(forInputShape shape: [Int]) throws -> [Int] {
+        try geometry.outputShape(forInputShape: shape, inputChannels: inChannels, outputChannels: outChannels,
+                                 kind: signature)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func forward(_ input: Tensor<Scalar>, mode: Mode) -> Tensor<Scalar> {
+        requireImages(input, channels: inChannels, signature)
+        let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
+        let (outHeight, outWidth) = geometry.output(height: height, width: width)
+        precondition(outHeight > 0 && outWidth > 0, "\(signature): input \(input.shape) is smaller than the kernel")
+        let plane = outHeight * outWidth, count = batch * plane
+        let depth = inChannels * kernelSize.height * kernelSize.width
+        self.input = input
+        let cols = columns.tensor(rows: depth, columns: count)
+        unfold(input.base, batch: batch, height: height, width: width, outHeight: outHeight, outWidth: outWidth,
+               into: cols.base)
+        // Y = W · cols: [out, N·plane]
+        let yt = product.tensor(rows: outChannels, columns: count)
+        Scalar.gemm(
+            transposeA: false, transposeB: false, m: outChannels, n: count, k: depth,
+            alpha: 1, a: weight.value.base, lda: depth, b: cols.base, ldb: count,
+            beta: 0, c: yt.base, ldc: count)
+        // [out, N, plane] to [N, out, plane], adding the bias.
+        let y = output.tensor(batch, outChannels, outHeight, outWidth)
+        for o in 0..<outChannels {
+            let b: Scalar = bias?.value.base[o] ?? 0
+            for n in 0..<batch {
+                let source = yt.base + o * count + n * plane
+                let destination = y.base + (n * outChannels + o) * plane
+                for p in 0..<plane { destination[p] = source[p] + b }
+            }
+        }
+        return y
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func backward(_ outputGradient: Tensor<Scalar>) -> Tensor<Scalar> {
+        guard let input else { preconditionFailure("Conv2d.backward called before forward") }
+        let batch = input.shape[0], height = input.shape[2], width = input.shape[3]
+        let (outHeight, outWidth) = geometry.output(height: height, width: width)
+        precondition(outputGradient.rank == 4 && outputGradient.shape[0] == batch
+                     && outputGradient.shape[1] == outChannels && outputGradient.shape[2] == outHeight
+                     && outputGradient.shape[3] == outWidth,
+                     "Conv2d.backward: gradient shape \(outputGradient.shape), expected "
+                     + "[\(batch), \(outChannels), \(outHeight), \(outWidth)]")
+        let plane = outHeight * outWidth, count = batch * plane
+        let depth = inChannels * kernelSize.height * kernelSize.width
+        // [N, out, plane] to [out, N·plane]
+        let dyt = productGradient.tensor(rows: outChannels, columns: count)
+        for n in 0..<batch {
+            for o in 0..<outChannels {
+                (dyt.base + o * count + n * plane).update(from: outputGradient.base + (n * outChannels + o) * plane,
+                                                          count: plane)
+            }
+        }
+        // ∂L/∂W += ∂L/∂Y · colsᵀ
+        let cols = columns.tensor(rows: depth, columns: count)
+        let dW = weight.gradientForAccumulation()
+        Scalar.gemm(
+            transposeA: false, transposeB: true, m: outChannels, n: depth, k: count,
+            alpha: 1, a: dyt.base, lda: count, b: cols.base, ldb: count,
+            beta: dW.keep, c: dW.buffer.base, ldc: depth)
+        if let bias {
+            let db = bias.gradientForAccumulation()
+            for o in 0..<outChannels {
+                let row = dyt.base + o * count
+                var sum: Scalar = 0
+                for p in 0..<count { sum += row[p] }
+                db.buffer.base[o] = db.keep * db.buffer.base[o] + sum
+            }
+        }
+        // ∂L/∂cols = Wᵀ · ∂L/∂Y, folded back onto the input.
+        let dcols = columnsGradient.tensor(rows: depth, columns: count)
+        Scalar.gemm(
+            transposeA: true, transposeB: false, m: depth, n: count, k: outChannels,
+            alpha: 1, a: weight.value.base, lda: depth, b: dyt.base, ldb: count,
+            beta: 0, c: dcols.base, ldc: count)
+        let dx = inputGradient.tensor(batch, inChannels, height, width)
+        dx.fill(0)
+        fold(dcols.base, batch: batch, height: height, width: width, outHeight: outHeight, outWidth: outWidth,
+             into: dx.base)
+        return dx
+    }
+
+    /// im2col: row (c, i, j) of `cols`, column n·plane + oy·W_out + ox, holds x[n, c, iy, ix] (0 in the padding).
+    @inline(__always)
+    private func unfold(_ x: UnsafeMutablePointer<Scalar>, batch: Int, height: Int, width: Int, outHeight: Int,
+                        outWidth: Int, into cols: UnsafeMutablePointer<Scalar>) {
+        let plane = outHeight * outWidth, count = batch * plane
+        let (sh, sw) = (stride.height, stride.width)
+        for c in 0..<inChannels {
+            for i in 0..<kernelSize.height {
+                let dy = i * dilation.height
+                let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
+                                                                  padding: padding.height, outputs: outHeight)
+                for j in 0..<kernelSize.width {
+                    let dx = j * dilation.width
+                    let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
+                                                                  padding: padding.width, outputs: outWidth)
+                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                    for n in 0..<batch {
+                        let image = x + (n * inChannels + c) * height * width
+                        for oy in 0..<outHeight {
+                            let d = row + n * plane + oy * outWidth
+                            guard rowsInside.contains(oy) else {
+                                d.update(repeating: 0, count: outWidth)
+                                continue
+                            }
+                            let source = image + (oy * sh - padding.height + dy) * width + dx - padding.width
+                            for ox in 0..<inside.lowerBound { d[ox] = 0 }
+                            if sw == 1 {
+                                (d + inside.lowerBound).update(from: source + inside.lowerBound, count: inside.count)
+                            } else {
+                                for ox in inside { d[ox] = source[ox * sw] }
+                            }
+                            for ox in inside.upperBound..<outWidth { d[ox] = 0 }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// col2im, the adjoint of `unfold`: adds each entry of `cols` to the input element it was read from.
+    @inline(__always)
+    private func fold(_ cols: UnsafeMutablePointer<Scalar>, batch: Int, height: Int, width: Int, outHeight: Int,
+                      outWidth: Int, into x: UnsafeMutablePointer<Scalar>) {
+        let plane = outHeight * outWidth, count = batch * plane
+        let (sh, sw) = (stride.height, stride.width)
+        for c in 0..<inChannels {
+            for i in 0..<kernelSize.height {
+                let dy = i * dilation.height
+                let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
+                                                                  padding: padding.height, outputs: outHeight)
+                for j in 0..<kernelSize.width {
+                    let dx = j * dilation.width
+                    let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
+                                                                  padding: padding.width, outputs: outWidth)
+                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                    for n in 0..<batch {
+                        let image = x + (n * inChannels + c) * height * width
+                        for oy in rowsInside {
+                            let s = row + n * plane + oy * outWidth
+                            let target = image + (oy * sh - padding.height + dy) * width + dx - padding.width
+                            if sw == 1 {
+                                for ox in inside { target[ox] += s[ox] }
+                            } else {
+                                for ox in inside { target[ox * sw] += s[ox] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

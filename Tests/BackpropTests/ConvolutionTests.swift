@@ -1,0 +1,194 @@
+import Backprop
+import XCTest
+
+/// The NCHW layers: every backward pass against central differences (Double), output shapes by torch's
+/// formula, and the shape mismatches they refuse.
+final class ConvolutionTests: XCTestCase {
+    /// A `shape` tensor of seeded normal values.
+    func images(_ shape: [Int], seed: UInt64, scale: Double = 1) -> Tensor<Double> {
+        var generator = RandomGenerator(seed: seed)
+        let t = Tensor<Double>(shape: shape)
+        for i in 0..<t.count { t[i] = generator.nextNormal() * scale }
+        return t
+    }
+
+    func testConv2dGradientsMatchCentralDifferences() {
+        let configurations: [(kernel: Size2D, stride: Size2D, padding: Size2D, dilation: Size2D, bias: Bool)] = [
+            (3, 1, 0, 1, true),
+            (3, 1, 1, 1, true),
+            ([2, 3], 2, 0, 1, true),
+            ([2, 3], 2, 1, 1, false),
+            (3, [2, 1], [1, 2], 2, true),
+            ([3, 2], 1, 0, [2, 1], true),
+        ]
+        for (index, c) in configurations.enumerated() {
+            var generator = RandomGenerator(seed: UInt64(10 + index))
+            let layer = Conv2d<Double>(inChannels: 2, outChannels: 3, kernelSize: c.kernel, stride: c.stride,
+                                       padding: c.padding, dilation: c.dilation, bias: c.bias, generator: &generator)
+            XCTAssertEqual(layer.parameters.map(\.name), c.bias ? ["weight", "bias"] : ["weight"])
+            FiniteDifferenceCheck().check(layer, input: images([2, 2, 7, 5], seed: UInt64(index)))
+        }
+    }
+
+    func testConv2dForwardIsTheDefinitionOnAHandCase() throws {
+        // One 2×2 kernel of ones over a 3×3 ramp, padding 1: each output sums the window inside the image.
+        let weight = Tensor<Double>(shape: [1, 1, 2, 2], repeating: 1)
+        let layer = Conv2d<Double>(weight: weight, bias: Tensor(shape: [1], scalars: [0.5]), padding: 1)
+        let x = Tensor<Double>(shape: [1, 1, 3, 3], scalars: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        let y = layer.forward(x, mode: .training)
+        XCTAssertEqual(y.shape, [1, 1, 4, 4])
+        XCTAssertEqual(y.scalars, [1, 3, 5, 3, 5, 12, 16, 9, 11, 24, 28, 15, 7, 15, 17, 9].map { $0 + 0.5 })
+    }
+
+    func testPoolingGradientsMatchCentralDifferences() {
+        let x = images([2, 2, 7, 5], seed: 5)
+        FiniteDifferenceCheck().check(MaxPool2d<Double>(kernelSize: 2), input: x)
+        FiniteDifferenceCheck().check(MaxPool2d<Double>(kernelSize: 3, stride: 2, padding: 1), input: x)
+        FiniteDifferenceCheck().check(MaxPool2d<Double>(kernelSize: [2, 3], stride: 1, dilation: 2), input: x)
+        FiniteDifferenceCheck().check(AvgPool2d<Double>(kernelSize: 2), input: x)
+        FiniteDifferenceCheck().check(AvgPool2d<Double>(kernelSize: 3, stride: 2, padding: 1), input: x)
+        FiniteDifferenceCheck().check(AvgPool2d<Double>(kernelSize: 3, stride: 2, padding: 1,
+                                                        countIncludesPadding: false), input: x)
+        FiniteDifferenceCheck().check(AvgPool2d<Double>(kernelSize: [2, 3], stride: 1), input: x)
+        FiniteDifferenceCheck().check(AdaptiveAvgPool2d<Double>(), input: x)
+        FiniteDifferenceCheck().check(Flatten<Double>(), input: x)
+    }
+
+    func testAveragePoolingDividesByTheKernelOrByTheCellsInside() {
+        let x = Tensor<Double>(shape: [1, 1, 2, 2], scalars: [1, 2, 3, 4])
+        // Window (0, 0) of a 2×2 kernel with padding 1 holds only x[0, 0] = 1.
+        XCTAssertEqual(AvgPool2d<Double>(kernelSize: 2, padding: 1).forward(x, mode: .training).scalars, [0.25, 0.5, 0.75, 1])
+        XCTAssertEqual(AvgPool2d<Double>(kernelSize: 2, padding: 1, countIncludesPadding: false)
+            .forward(x, mode: .training).scalars, [1, 2, 3, 4])
+    }
+
+    func testMaxPoolingReportsEachWindowsWinnerAndTakesTheFirstOfATie() {
+        let pool = MaxPool2d<Double>(kernelSize: 2)
+        XCTAssertEqual(pool.kinks, [.choice])
+        XCTAssertNotNil(pool.choices)
+        // Window 0: 5 at offset 3; window 1: a tie of 7s at offsets 0 and 1, the first wins.
+        let x = Tensor<Double>(shape: [1, 1, 2, 4], scalars: [1, 2, 7, 7, 0, 5, -1, 3])
+        XCTAssertEqual(pool.forward(x, mode: .training).scalars, [5, 7])
+        XCTAssertEqual(pool.choices?.lastChoices, [3, 0])
+        let dx = pool.backward(Tensor(shape: [1, 1, 1, 2], scalars: [10, 20]))
+        XCTAssertEqual(dx.scalars, [0, 0, 20, 0, 0, 10, 0, 0])
+        // Padding is −∞: a window of negatives next to it still takes an input element.
+        let padded = MaxPool2d<Double>(kernelSize: 2, stride: 1, padding: 1)
+        let y = padded.forward(Tensor(shape: [1, 1, 1, 1], scalars: [-3]), mode: .training)
+        XCTAssertEqual(y.scalars, [-3, -3, -3, -3])
+    }
+
+    func testBatchNorm2dGradientsInTrainingAndEvaluation() {
+        let x = images([3, 2, 4, 5], seed: 7, scale: 2)
+        let layer = BatchNorm2d<Double>(features: 2)
+        for i in 0..<2 { layer.weight!.value[i] = 0.5 + Double(i); layer.bias!.value[i] = -0.3 * Double(i) }
+        FiniteDifferenceCheck().check(layer, input: x, mode: .training)
+        layer.runningMean[0] = 0.4; layer.runningVariance[1] = 2.5
+        FiniteDifferenceCheck().check(layer, input: x, mode: .evaluation)
+        let plain = BatchNorm2d<Double>(features: 2, affine: false)
+        XCTAssertTrue(plain.parameters.isEmpty)
+        FiniteDifferenceCheck().check(plain, input: x, mode: .training)
+    }
+
+    func testBatchNorm2dNormalisesEachChannelAndTracksUnbiasedVariance() {
+        let x = images([2, 3, 3, 4], seed: 8, scale: 3)
+        let layer = BatchNorm2d<Double>(features: 3)
+        let y = layer.forward(x, mode: .training)
+        XCTAssertEqual(layer.batchesTracked, 1)
+        XCTAssertEqual(layer.buffers.map(\.name), ["running_mean", "running_var"])
+        XCTAssertEqual(layer.counters.map(\.name), ["num_batches_tracked"])
+        XCTAssertEqual(layer.parameters.map(\.role), [.scale, .bias])
+        let m = 2 * 12
+        for c in 0..<3 {
+            let values = (0..<2).flatMap { n in (0..<12).map { x[(n * 3 + c) * 12 + $0] } }
+            let outputs = (0..<2).flatMap { n in (0..<12).map { y[(n * 3 + c) * 12 + $0] } }
+            let mean = values.reduce(0, +) / Double(m)
+            let variance = values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(m)
+            XCTAssertEqual(outputs.reduce(0, +) / Double(m), 0, accuracy: 1e-12)
+            XCTAssertEqual(layer.runningMean[c], 0.1 * mean, accuracy: 1e-12)
+            XCTAssertEqual(layer.runningVariance[c], 0.9 + 0.1 * variance * Double(m) / Double(m - 1), accuracy: 1e-12)
+        }
+    }
+
+    func testDropout2dZeroesWholeChannelsAndIsCheckedWithItsMaskFrozen() {
+        let layer = Dropout2d<Double>(probability: 0.5, seed: 3)
+        let x = images([4, 6, 3, 3], seed: 9)
+        let y = layer.forward(x, mode: .training)
+        var dropped = 0
+        for k in 0..<24 {
+            let ratios = (0..<9).map { y[k * 9 + $0] / x[k * 9 + $0] }
+            XCTAssertTrue(ratios.allSatisfy { $0 == 0 } || ratios.allSatisfy { abs($0 - 2) < 1e-12 }, "channel \(k): \(ratios)")
+            if ratios[0] == 0 { dropped += 1 }
+        }
+        XCTAssertTrue(dropped > 0 && dropped < 24, "\(dropped) of 24 channels dropped")
+        layer.randomState?.isFrozen = true
+        FiniteDifferenceCheck().check(layer, input: x)
+        XCTAssertEqual(layer.forward(x, mode: .evaluation).scalars, x.scalars)
+    }
+
+    func testOutputShapesFollowTorchsFormula() throws {
+        var generator = RandomGenerator(seed: 1)
+        let conv = Conv2d<Double>(inChannels: 3, outChannels: 8, kernelSize: [3, 2], stride: 2, padding: 1,
+                                  generator: &generator)
+        // H: ⌊(7 + 2 − 2 − 1)/2⌋ + 1 = 4;  W: ⌊(5 + 2 − 1 − 1)/2⌋ + 1 = 3
+        XCTAssertEqual(try conv.outputShape(forInputShape: [3, 7, 5]), [8, 4, 3])
+        XCTAssertEqual(conv.forward(images([2, 3, 7, 5], seed: 1), mode: .training).shape, [2, 8, 4, 3])
+        let dilated = Conv2d<Double>(inChannels: 1, outChannels: 1, kernelSize: 3, dilation: 2, generator: &generator)
+        XCTAssertEqual(try dilated.outputShape(forInputShape: [1, 7, 5]), [1, 3, 1])
+        XCTAssertEqual(try MaxPool2d<Double>(kernelSize: 2).outputShape(forInputShape: [4, 7, 5]), [4, 3, 2])
+        XCTAssertEqual(try AvgPool2d<Double>(kernelSize: 3, stride: 2, padding: 1).outputShape(forInputShape: [4, 7, 5]),
+                       [4, 4, 3])
+        XCTAssertEqual(try AdaptiveAvgPool2d<Double>().outputShape(forInputShape: [4, 7, 5]), [4, 1, 1])
+        XCTAssertEqual(try Flatten<Double>().outputShape(forInputShape: [4, 7, 5]), [140])
+        XCTAssertEqual(try BatchNorm2d<Double>(features: 4).outputShape(forInputShape: [4, 7, 5]), [4, 7, 5])
+        let model = Sequential<Double>([
+            conv, BatchNorm2d(features: 8), ActivationLayer(.relu), MaxPool2d(kernelSize: 2), Flatten(),
+            Dense(inputFeatures: 16, outputFeatures: 10, generator: &generator)], inputShape: [3, 7, 5])
+        XCTAssertEqual(try model.outputShape(forInputShape: [3, 7, 5]), [10])
+    }
+
+    func testShapeMismatchesNameTheExpectedShape() {
+        var generator = RandomGenerator(seed: 1)
+        let conv = Conv2d<Double>(inChannels: 3, outChannels: 8, kernelSize: 3, generator: &generator)
+        func mismatch(_ layer: any Layer<Double>, _ shape: [Int], file: StaticString = #filePath, line: UInt = #line)
+            -> ShapeMismatch?
+        {
+            do {
+                let output = try layer.outputShape(forInputShape: shape)
+                XCTFail("\(layer.kind) took \(shape) to \(output)", file: file, line: line)
+            } catch let error as ShapeMismatch {
+                return error
+            } catch {
+                XCTFail("\(error)", file: file, line: line)
+            }
+            return nil
+        }
+        XCTAssertEqual(mismatch(conv, [4, 7, 5])?.expected, "[3, H, W]")
+        XCTAssertEqual(mismatch(conv, [3, 7, 5, 1])?.expected, "[3, H, W]")
+        XCTAssertEqual(mismatch(conv, [12])?.expected, "[3, H, W]")
+        XCTAssertEqual(mismatch(conv, [3, 2, 9])?.expected, "[3, H, W] with H ≥ 3 and W ≥ 3")
+        XCTAssertEqual(mismatch(conv, [4, 7, 5])?.kind, "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))")
+        XCTAssertEqual(mismatch(MaxPool2d<Double>(kernelSize: 2), [3, 1, 4])?.expected, "[C, H, W] with H ≥ 2 and W ≥ 2")
+        XCTAssertEqual(mismatch(MaxPool2d<Double>(kernelSize: 2), [8])?.expected, "[C, H, W]")
+        XCTAssertEqual(mismatch(AvgPool2d<Double>(kernelSize: 2), [3, 4])?.expected, "[C, H, W]")
+        XCTAssertEqual(mismatch(AdaptiveAvgPool2d<Double>(), [3])?.expected, "[C, H, W]")
+        XCTAssertEqual(mismatch(BatchNorm2d<Double>(features: 3), [4, 5, 5])?.expected, "[3, H, W]")
+        let model = Sequential<Double>([conv, Flatten()])
+        XCTAssertEqual(mismatch(model, [1, 7, 5])?.layer, "0")
+    }
+
+    func testConvolutionFansAndDefaultInitialisationAreTorchs() {
+        XCTAssertTrue(Initializer.fans(forWeightShape: [16, 3, 5, 5]) == (75, 400))
+        XCTAssertTrue(Initializer.fans(forWeightShape: [4, 7]) == (7, 4))
+        var generator = RandomGenerator(seed: 2)
+        let conv = Conv2d<Float>(inChannels: 4, outChannels: 32, kernelSize: [3, 2], generator: &generator)
+        XCTAssertEqual(conv.weight.value.shape, [32, 4, 3, 2])
+        XCTAssertEqual(conv.bias?.value.shape, [32])
+        let bound = Float(1 / Double(24).squareRoot())
+        for tensor in [conv.weight.value, conv.bias!.value] {
+            let values = tensor.scalars
+            XCTAssertTrue(values.allSatisfy { abs($0) <= bound }, "U[±1/√fan_in] with fan_in 24")
+            XCTAssertGreaterThan(values.map { abs($0) }.max()!, bound * 0.8, "the draws fill the range")
+        }
+    }
+}
