@@ -10,8 +10,8 @@
 /// backward: ∂c_t = ∂h_t ⊙ o_t ⊙ (1 − tanh² c_t) + ∂c_{t+1} ⊙ f_{t+1}
 ///           ∂i = ∂c_t ⊙ g,  ∂f = ∂c_t ⊙ c_{t−1},  ∂g = ∂c_t ⊙ i,  ∂o = ∂h_t ⊙ tanh c_t, through σ' and tanh'
 /// ```
-/// Backpropagation through time over the whole sequence (`RecurrentCore`). σ(x) is computed as
-/// (1 + tanh(x/2))/2, through the type's vectorised tanh. torch's `proj_size`, `dropout` and
+/// Backpropagation through time over the whole sequence (`RecurrentCore`). σ is `fastSigmoid` in Float
+/// and (1 + tanh(x/2))/2 through libm in Double. torch's `proj_size`, `dropout` and
 /// `bidirectional` are not supported.
 /// Reference: Hochreiter & Schmidhuber (1997); Gers, Schmidhuber & Cummins (2000) for the forget gate;
 /// torch.nn.LSTM documentation.
@@ -88,7 +88,13 @@ extension RecurrentCore {
                 RecurrentLayout.tanh(row + 2 * h, count: h)
                 RecurrentLayout.sigmoid(row + 3 * h, count: h)
                 let cp = cPrevious + b * h, cn = c + b * h
-                for j in 0..<h { cn[j] = row[h + j] * cp[j] + row[j] * row[2 * h + j] }
+                var j = 0
+                while j + 8 <= h {
+                    Lanes.store(Lanes.load(row + h + j) * Lanes.load(cp + j) + Lanes.load(row + j) * Lanes.load(row + 2 * h + j),
+                                cn + j)
+                    j += 8
+                }
+                while j < h { cn[j] = row[h + j] * cp[j] + row[j] * row[2 * h + j]; j += 1 }
             }
             Scalar.tanh(UnsafeBufferPointer(start: c, count: block), into: UnsafeMutableBufferPointer(start: tct, count: block))
             for b in 0..<batch {
@@ -114,7 +120,22 @@ extension RecurrentCore {
                 let row = g.base + (t * batch + b) * width, d = dG.base + (t * batch + b) * width
                 let cp = cs.base + t * block + b * h, th = tc.base + t * block + b * h
                 let dh = dH.base + t * block + b * h, dc = dC.base + b * h
-                for j in 0..<h {
+                // Eight lanes at a time (the pointers may alias as far as the compiler knows, so it would
+                // not vectorise the loop itself), then the rest one by one: the same formulas.
+                var j = 0
+                while j + 8 <= h {
+                    let i = Lanes.load(row + j), f = Lanes.load(row + h + j)
+                    let gg = Lanes.load(row + 2 * h + j), o = Lanes.load(row + 3 * h + j)
+                    let tanhC = Lanes.load(th + j), dhj = Lanes.load(dh + j)
+                    let dcj = dhj * o * (1 - tanhC * tanhC) + Lanes.load(dc + j)
+                    Lanes.store(dcj * gg * i * (1 - i), d + j)
+                    Lanes.store(dcj * Lanes.load(cp + j) * f * (1 - f), d + h + j)
+                    Lanes.store(dcj * i * (1 - gg * gg), d + 2 * h + j)
+                    Lanes.store(dhj * tanhC * o * (1 - o), d + 3 * h + j)
+                    Lanes.store(dcj * f, dc + j)
+                    j += 8
+                }
+                while j < h {
                     let i = row[j], f = row[h + j], gg = row[2 * h + j], o = row[3 * h + j]
                     let tanhC = th[j], dhj = dh[j]
                     let dcj = dhj * o * (1 - tanhC * tanhC) + dc[j]
@@ -123,6 +144,7 @@ extension RecurrentCore {
                     d[2 * h + j] = dcj * i * (1 - gg * gg)
                     d[3 * h + j] = dhj * tanhC * o * (1 - o)
                     dc[j] = dcj * f
+                    j += 1
                 }
             }
             if t > 0 { backpropagateThroughRecurrentWeight(stack: k, step: t, gradient: dG.base, into: dH.base) }

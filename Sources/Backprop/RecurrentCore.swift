@@ -236,6 +236,24 @@ struct RecurrentBuffers<Scalar: TensorScalar> {
     var cellTanh = Workspace<Scalar>()
 }
 
+/// Eight elements at a time, for the cells' elementwise loops.
+enum Lanes {
+    @inline(__always)
+    static func load<Scalar: TensorScalar>(_ p: UnsafePointer<Scalar>) -> SIMD8<Scalar> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Scalar>.self)
+    }
+
+    @inline(__always)
+    static func load<Scalar: TensorScalar>(_ p: UnsafeMutablePointer<Scalar>) -> SIMD8<Scalar> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Scalar>.self)
+    }
+
+    @inline(__always)
+    static func store<Scalar: TensorScalar>(_ v: SIMD8<Scalar>, _ p: UnsafeMutablePointer<Scalar>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Scalar>.self)
+    }
+}
+
 /// Layout changes and small kernels shared by the recurrent layers.
 enum RecurrentLayout {
     /// `[batch, T, F]` to `[T·batch, F]`.
@@ -288,9 +306,14 @@ enum RecurrentLayout {
                     ldc: columns)
     }
 
-    /// σ(x) = (1 + tanh(x/2)) / 2 in place: the type's vectorised tanh does the work.
+    /// σ(x) in place: `fastSigmoid` for Float; (1 + tanh(x/2)) / 2 through libm's tanh for Double, which
+    /// gradient checks want exact to the last bit or two.
     @inline(__always)
     static func sigmoid<Scalar: TensorScalar>(_ x: UnsafeMutablePointer<Scalar>, count: Int) {
+        if Scalar.self == Float.self {
+            fastSigmoid(UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self), count: count)
+            return
+        }
         for i in 0..<count { x[i] *= 0.5 }
         Scalar.tanh(UnsafeBufferPointer(start: x, count: count), into: UnsafeMutableBufferPointer(start: x, count: count))
         for i in 0..<count { x[i] = 0.5 + 0.5 * x[i] }

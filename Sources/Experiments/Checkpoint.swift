@@ -15,6 +15,10 @@ import Foundation
 ///                                no i.weight, i.bias)                        I64 []
 /// pooling, Flatten, Dropout2d    nothing
 /// Residual(Sequential(block))    the block's names under i: i.0.weight, ...
+/// RNN, LSTM, GRU (h hidden,      i.weight_ih_lk, i.weight_hh_lk,             F32|F64 [g·h, in_k], [g·h, h]
+///   g = 1, 4, 3 gates)           i.bias_ih_lk, i.bias_hh_lk (k = 0, 1, ...)  F32|F64 [g·h]; in_0 = input_size, else h
+/// Embedding(n, d)                i.weight                                    F32|F64 [n, d]
+/// LastTimeStep                   nothing
 /// activations, Dropout           nothing (their index is kept, as in torch)
 /// ```
 /// Saving writes F32 for a Float model and F64 for a Double one, with the metadata `format: pt`, into

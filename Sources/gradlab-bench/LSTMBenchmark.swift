@@ -3,7 +3,7 @@ import CAllocationCounter
 import CBLAS
 import Foundation
 
-/// W6, an LSTM training step: LSTM(16, 128) over T = 50, batch 32, then LastTimeStep → Linear(128, 1),
+/// W8, an LSTM training step: LSTM(16, 128) over T = 50, batch 32, then LastTimeStep → Linear(128, 1),
 /// MSE against a normal target, plain SGD (lr 0.01), Float, OpenBLAS on one thread. The same step with
 /// torch's `nn.LSTM` is timed by the peers script from the weights and batches exported here.
 struct LSTMWorkload {
@@ -52,6 +52,7 @@ struct LSTMWorkload {
         openblas_set_num_threads(1)
         defer { openblas_set_num_threads(threads) }
         var samples: [Double] = [], allocations: UInt64 = 0, last: Float = 0
+        samples.reserveCapacity(rounds * steps)
         for round in 0...rounds {
             let before = gradlab_allocation_count()
             for step in 0..<steps {
@@ -69,33 +70,37 @@ struct LSTMWorkload {
         return (samples, Double(allocations) / Double(rounds * steps), Double(last))
     }
 
-    /// Raw little-endian float64 files and a manifest (w6.json) for the peers script.
+    /// Raw little-endian float64 files and a manifest (w8.json) for the peers script.
     func export(to folder: URL) throws {
         let m = model(Double.self)
         var manifest: [[String: Any]] = []
         for named in m.parameters {
-            let file = "w6-\(named.name).f64"
+            let file = "w8-\(named.name).f64"
             try Data(bytes: named.parameter.value.scalars, count: named.parameter.value.count * 8)
                 .write(to: folder.appendingPathComponent(file))
             manifest.append(["name": named.name, "shape": named.parameter.value.shape, "file": file])
         }
         let (x, y) = batches()
+        // The first batch's loss in Double, for the peers script to confirm it runs the same model.
+        let prediction = m.forward(Tensor(shape: [Self.batch, Self.steps, Self.input], scalars: x[0]), mode: .training)
+        let firstLoss = MeanSquaredError<Double>().forward(prediction, .values(Tensor(shape: [Self.batch, 1], scalars: y[0])))
         let fx = x.flatMap { $0 }, fy = y.flatMap { $0 }
-        try Data(bytes: fx, count: fx.count * 8).write(to: folder.appendingPathComponent("w6-x.f64"))
-        try Data(bytes: fy, count: fy.count * 8).write(to: folder.appendingPathComponent("w6-y.f64"))
+        try Data(bytes: fx, count: fx.count * 8).write(to: folder.appendingPathComponent("w8-x.f64"))
+        try Data(bytes: fy, count: fy.count * 8).write(to: folder.appendingPathComponent("w8-y.f64"))
         let json: [String: Any] = ["parameters": manifest, "pool": Self.pool, "batch": Self.batch, "steps": Self.steps,
-                                   "input": Self.input, "hidden": Self.hidden, "lr": Self.learningRate]
+                                   "input": Self.input, "hidden": Self.hidden, "lr": Self.learningRate,
+                                   "first_loss": firstLoss]
         try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-            .write(to: folder.appendingPathComponent("w6.json"))
+            .write(to: folder.appendingPathComponent("w8.json"))
     }
 }
 
 extension GradLabBench {
-    /// W6 on its own: median, p10 and p90 milliseconds per step and allocations per step.
+    /// W8 on its own: median, p10 and p90 milliseconds per step and allocations per step.
     func lstmTimings() {
         let (samples, allocations, loss) = LSTMWorkload(seed: seed).time(rounds: 3, steps: max(steps / 4, 25))
         let s = samples.sorted()
-        print(String(format: "(W6) LSTM(16, 128) T 50 batch 32 → LastTimeStep → Linear(128, 1), MSE, SGD, Float, 1 thread: "
+        print(String(format: "(W8) LSTM(16, 128) T 50 batch 32 → LastTimeStep → Linear(128, 1), MSE, SGD, Float, 1 thread: "
                      + "median %.3f ms per step (p10 %.3f, p90 %.3f), %.2f allocations per step, last loss %.4f",
                      s[s.count / 2], s[s.count / 10], s[s.count * 9 / 10], allocations, loss))
     }

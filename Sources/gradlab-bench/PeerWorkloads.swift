@@ -16,6 +16,8 @@ import TrainingDiagnostics
 ///     8 → 3 × 64 tanh → 4 (9,156 parameters) in full mode ("W4 wide full").
 /// W6, W7  the convolution workloads (`ConvolutionWorkloads`): a digits convnet's training step, and a
 ///     large convolution's forward + backward as GFLOP/s beside sgemm on the same products.
+/// W8  LSTM(16, 128) over T 50, batch 32 → LastTimeStep → Linear(128, 1), MSE, SGD, Float, one thread
+///     (`LSTMWorkload`): one training step.
 struct PeerWorkloads {
     let folder: URL
     let seed: UInt64
@@ -65,6 +67,9 @@ struct PeerWorkloads {
         }
         results["W7 GFLOP/s"] = Timing(w7, unit: "GFLOP/s")
         results["W7 sgemm GFLOP/s"] = Timing(w7sgemm, unit: "GFLOP/s")
+        let lstm = LSTMWorkload(seed: seed)
+        try lstm.export(to: folder)
+        results["W8 LSTM Float"] = Timing(lstm.time(rounds: rounds, steps: steps).samples)
         let info: [String: String] = [
             "openblas_core": String(cString: openblas_get_corename()),
             "openblas_threads": "\(openblas_get_num_threads())",

@@ -72,6 +72,15 @@ final class RecurrentGradientTests: XCTestCase {
         }
     }
 
+    /// A hidden size of 11 runs the cells' eight-lane loops and their one-by-one tails.
+    func testWiderCellsUseTheVectorLanesAndTheTail() {
+        var generator = RandomGenerator(seed: 6)
+        for layer in [LSTM<Double>(inputSize: 3, hiddenSize: 11, generator: &generator),
+                      GRU<Double>(inputSize: 3, hiddenSize: 11, generator: &generator)] as [any Layer<Double>] {
+            checker.check(layer, input: Self.sequence(steps: 3, seed: 2))
+        }
+    }
+
     func testLastTimeStep() {
         let layer = LastTimeStep<Double>()
         for t in [1, 3] { checker.check(layer, input: Self.sequence(steps: t, seed: 4)) }

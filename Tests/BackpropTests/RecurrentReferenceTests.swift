@@ -108,6 +108,42 @@ final class RecurrentReferenceTests: XCTestCase {
         compare(Float.self, tolerance: 2e-5, saturatedSlack: 1.0 / 18 + 1e-9)
     }
 
+    /// The Float path (σ by `fastSigmoid`, eight lanes and a tail with hidden 13) against the Double path
+    /// (σ through libm's tanh) on the same weights, with pre-activations from about −100 to 100 so that the
+    /// gates cover σ's whole range, its clamp included: |f − d| ≤ 1e−5·(1 + |d|), outputs and gradients.
+    func testFloatGatesMatchDoubleOverTheWholeSigmoidRange() {
+        for kind in ["LSTM", "GRU"] {
+            var generator = RandomGenerator(seed: 7)
+            var g2 = RandomGenerator(seed: 7)
+            let (double, float): (any Layer<Double>, any Layer<Float>) = kind == "LSTM"
+                ? (LSTM<Double>(inputSize: 3, hiddenSize: 13, generator: &generator),
+                   LSTM<Float>(inputSize: 3, hiddenSize: 13, generator: &g2))
+                : (GRU<Double>(inputSize: 3, hiddenSize: 13, generator: &generator),
+                   GRU<Float>(inputSize: 3, hiddenSize: 13, generator: &g2))
+            // Weights that are exact in Float, so both paths compute the same function.
+            for (d, f) in zip(double.parameters, float.parameters) {
+                for i in 0..<d.parameter.value.count {
+                    let v = Float(d.parameter.value[i] * 4)
+                    f.parameter.value[i] = v
+                    d.parameter.value[i] = Double(v)
+                }
+            }
+            let x = Tensor<Double>(shape: [2, 4, 3], scalars: (0..<24).map { Double(Float(25 * sin(0.9 * Double($0)))) })
+            let dy = Tensor<Double>(shape: [2, 4, 13], scalars: (0..<104).map { Double(Float(cos(0.4 * Double($0)))) })
+            let y = double.forward(x, mode: .training).scalars
+            let yf = float.forward(Tensor(shape: x.shape, scalars: x.scalars.map { Float($0) }), mode: .training).scalars
+            assertClose(yf, y, tolerance: 1e-5, "\(kind) output")
+            double.zeroGradients()
+            float.zeroGradients()
+            let dx = double.backward(dy).scalars
+            let dxf = float.backward(Tensor(shape: dy.shape, scalars: dy.scalars.map { Float($0) })).scalars
+            assertClose(dxf, dx, tolerance: 1e-5, "\(kind) ∂L/∂x")
+            for (d, f) in zip(double.parameters, float.parameters) {
+                assertClose(f.parameter.gradient.scalars, d.parameter.gradient.scalars, tolerance: 1e-5, "\(kind) ∂L/∂\(d.name)")
+            }
+        }
+    }
+
     func testTheFixtureCoversTheThreeCellsWithSaturatedGates() {
         XCTAssertEqual(Self.fixture.cases.map(\.kind), ["RNN", "LSTM", "GRU"])
         for reference in Self.fixture.cases where reference.kind != "RNN" {

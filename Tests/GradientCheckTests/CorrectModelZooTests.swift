@@ -13,7 +13,8 @@ final class CorrectModelZooTests: XCTestCase {
         /// Steps of plain SGD at `learningRate` before the check (a checkpoint after training).
         var trainingSteps = 0
         var learningRate = 0.0
-        /// The per-example input shape: `[features]` for the MLPs, `[C, H, W]` for the convnets.
+        /// The per-example input shape: `[features]` for the MLPs, `[C, H, W]` for the convnets,
+        /// `[T, features]` for the recurrent nets.
         var inputShape = [CorrectModelZooTests.features]
     }
 
@@ -132,6 +133,21 @@ final class CorrectModelZooTests: XCTestCase {
              AdaptiveAvgPool2d<Double>(), Flatten<Double>(),
              Dense<Double>(inputFeatures: 4, outputFeatures: classes, initializer: .xavierNormal(), generator: &generator)]
         }, inputShape: [2, 6, 6]))
+        // Recurrent layers, two stacked layers each, read at their last time step.
+        let hidden = 5
+        let recurrent: [(String, (inout RandomGenerator) -> any Layer<Double>)] = [
+            ("rnn tanh", { RNN<Double>(inputSize: features, hiddenSize: hidden, numLayers: 2, generator: &$0) }),
+            ("rnn relu", { RNN<Double>(inputSize: features, hiddenSize: hidden, numLayers: 2, nonlinearity: .relu,
+                                       generator: &$0) }),
+            ("lstm", { LSTM<Double>(inputSize: features, hiddenSize: hidden, numLayers: 2, generator: &$0) }),
+            ("gru", { GRU<Double>(inputSize: features, hiddenSize: hidden, numLayers: 2, generator: &$0) }),
+        ]
+        for (name, make) in recurrent {
+            zoo.append(Specimen(name: "\(name) 2 layers, last step, linear", build: { generator in
+                [make(&generator), LastTimeStep<Double>(),
+                 Dense<Double>(inputFeatures: hidden, outputFeatures: classes, generator: &generator)]
+            }, inputShape: [4, features]))
+        }
         return zoo
     }
 
