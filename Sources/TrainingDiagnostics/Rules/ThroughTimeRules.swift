@@ -21,7 +21,9 @@ func timeRatio(_ trace: TimeTrace) -> Double? {
 /// Thresholds: `vanishingTimeRatio` (1e-3, as `vanishingRatio` across depth) and `sustain`. Steps with no
 /// ratio (one time step, ‖∂L/∂h_T‖ = 0) are skipped without breaking a streak. Fires once per recurrent
 /// layer, from the step its streak began, naming the stacked layer with the smallest ratio; closes at the
-/// first recorded step where every stacked layer's ratio is at or above the threshold.
+/// first recorded step where every stacked layer's ratio is at or above the threshold, as `info`: a gradient
+/// that recovers through time needs no action (an LSTM on the adding problem loses it over its first
+/// steps, while it fits the mean, and regains it as its forget gates learn to hold the marked values).
 struct VanishingThroughTimeRule: FindingRule {
     static let kind = FindingKind.vanishingThroughTime
     private var streaks = Streaks()
@@ -32,7 +34,7 @@ struct VanishingThroughTimeRule: FindingRule {
         guard let (trace, ratio) = ratios.min(by: { $0.1 < $1.1 }) else { return [] }
         let (holds, since, ended) = streaks.update(layer.layer, ratio < t.vanishingTimeRatio, step: step,
                                                    sustain: t.sustain)
-        if let ended { ledger.close(Self.kind, about: layer.layer, lastStep: ended) }
+        if let ended { ledger.close(Self.kind, about: layer.layer, lastStep: ended, severity: .info) }
         guard holds else { return [] }
         let found = ledger.once(Self.kind, about: layer.layer) {
             finding(step: since, layer: layer.layer, value: ratio, threshold: t.vanishingTimeRatio,
