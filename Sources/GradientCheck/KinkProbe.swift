@@ -38,33 +38,42 @@ public struct KinkCrossing: Sendable, Equatable, CustomStringConvertible {
 final class KinkProbe: LayerTracer {
     typealias Scalar = Double
 
-    /// The layers with kinks, by identity: full name and kink points.
-    private let watched: [ObjectIdentifier: (name: String, points: [Double])]
-    /// The reference pass's inputs, by layer.
-    private var reference: [ObjectIdentifier: [Double]] = [:]
+    /// A layer with kinks: its full name, its kink points, and the reference pass's input.
+    private struct Watched {
+        var name: String
+        var points: [Double]
+        var reference: [Double] = []
+    }
+
+    /// The layers with kinks, by identity, as positions in `watchedLayers`: one lookup per layer and pass.
+    private let slots: [ObjectIdentifier: Int]
+    private var watchedLayers: [Watched]
     private var recording = true
     /// The first crossing of the evaluation under way (or the last one finished).
     private(set) var crossing: KinkCrossing?
 
     /// Whether the model declares any kink at all (no probe is needed when it does not).
-    var isEmpty: Bool { watched.isEmpty }
+    var isEmpty: Bool { watchedLayers.isEmpty }
 
     init(model: any Layer<Double>) {
-        var watched: [ObjectIdentifier: (name: String, points: [Double])] = [:]
+        var slots: [ObjectIdentifier: Int] = [:]
+        var watchedLayers: [Watched] = []
         for named in model.namedLayers where !named.layer.kinks.isEmpty {
-            watched[ObjectIdentifier(named.layer)] = (named.name, named.layer.kinks.map { kink in
+            slots[ObjectIdentifier(named.layer)] = watchedLayers.count
+            watchedLayers.append(Watched(name: named.name, points: named.layer.kinks.map { kink in
                 switch kink {
                 case .inputEquals(let x): x
                 case .choice: nil  // compared through `choices`, not input thresholds (to be probed)
                 }
-            }.compactMap { $0 })
+            }.compactMap { $0 }))
         }
-        self.watched = watched
+        self.slots = slots
+        self.watchedLayers = watchedLayers
     }
 
     /// Runs `pass` as the reference: the sides every later pass is compared with.
     func recordReference(_ pass: () -> Void) {
-        reference = [:]
+        for i in watchedLayers.indices { watchedLayers[i].reference = [] }
         recording = true
         pass()
         recording = false
@@ -75,27 +84,31 @@ final class KinkProbe: LayerTracer {
     func begin() { crossing = nil }
 
     func layer(_ layer: any Layer<Double>, willForward input: Tensor<Double>) {
-        let id = ObjectIdentifier(layer)
-        guard let (name, points) = watched[id] else { return }
+        guard let slot = slots[ObjectIdentifier(layer)] else { return }
         if recording {
-            reference[id] = input.scalars
+            watchedLayers[slot].reference = input.scalars
             return
         }
-        guard let x0 = reference[id], x0.count == input.count else { return }
+        // Once one crossing is known, the evaluation's answer is settled: later layers are not scanned.
+        guard crossing == nil else { return }
+        let watched = watchedLayers[slot]
+        guard watched.reference.count == input.count else { return }
         var first: Int?
         var firstPoint = 0.0
         var fraction = 1.0
-        input.withUnsafeBufferPointer { x in
-            for i in 0..<x.count {
-                for k in points where side(x[i], k) != side(x0[i], k) {
-                    if first == nil { first = i; firstPoint = k }
-                    let moved = abs(x[i] - x0[i])
-                    if moved > 0 { fraction = min(fraction, abs(x0[i] - k) / moved) }
+        watched.reference.withUnsafeBufferPointer { x0 in
+            input.withUnsafeBufferPointer { x in
+                for k in watched.points {
+                    for i in 0..<x.count where side(x[i], k) != side(x0[i], k) {
+                        if first == nil || i < first! { first = i; firstPoint = k }
+                        let moved = abs(x[i] - x0[i])
+                        if moved > 0 { fraction = min(fraction, abs(x0[i] - k) / moved) }
+                    }
                 }
             }
         }
-        if let first, crossing == nil {
-            crossing = KinkCrossing(layer: name, element: coordinates(first, shape: input.shape), point: firstPoint,
+        if let first {
+            crossing = KinkCrossing(layer: watched.name, element: coordinates(first, shape: input.shape), point: firstPoint,
                                     safeFraction: fraction)
         }
     }
