@@ -101,9 +101,9 @@ final class ActivationTests: XCTestCase {
         }
     }
 
-    /// Double's vectorised tanh is within 2 ulp of libm's, odd to the bit, and exact at the special values;
+    /// Double's vectorised tanh is within 3 ulp of libm's, odd to the bit, and exact at the special values;
     /// the lengths leave every remainder after the 8-lane loop.
-    func testDoubleTanhKernelIsWithinTwoUlpOfLibm() {
+    func testDoubleTanhKernelIsWithinThreeUlpOfLibm() {
         var generator = RandomGenerator(seed: 44)
         var values: [Double] = [0, -0.0, 1e-300, -1e-300, .leastNonzeroMagnitude, 0.5499999999, 0.55, 0.5500000001,
                                 19.9, 20, 20.1, 40, -40, 710, .infinity, -.infinity, .nan, -.greatestFiniteMagnitude]
@@ -118,7 +118,7 @@ final class ActivationTests: XCTestCase {
             for (i, v) in x.enumerated() {
                 let exact = Double.tanh(v)
                 if exact.isNaN { XCTAssertTrue(y[i].isNaN, "tanh(\(v)) = \(y[i]), expected NaN"); continue }
-                XCTAssertLessThanOrEqual(abs(y[i] - exact), 2 * exact.ulp, "tanh(\(v)) = \(y[i]), libm \(exact)")
+                XCTAssertLessThanOrEqual(abs(y[i] - exact), 3 * exact.ulp, "tanh(\(v)) = \(y[i]), libm \(exact)")
                 XCTAssertEqual(y[i].sign, v.sign, "tanh keeps the sign of \(v)")
                 XCTAssertEqual(negated[i].bitPattern, (-y[i]).bitPattern, "tanh(−\(v)) = −tanh(\(v))")
             }
