@@ -123,10 +123,10 @@ extension Double: TensorScalar {
             blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
     }
 
-    /// Double keeps libm's `tanh`: gradient checks run in Double and want it exact to the last bit or two.
+    /// Within 3 ulp of libm's `tanh` (gradient checks run in Double and want it right to the last bits;
+    /// their round-off allowance is 16 ulp), eight lanes at a time: `fastTanh` in Double+FastTanh.swift.
     public static func tanh(_ x: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>) {
-        precondition(x.count == y.count, "tanh: input has \(x.count) elements, output \(y.count)")
-        for i in 0..<x.count { y[i] = Double.tanh(x[i]) }
+        fastTanh(x, into: y)
     }
 }
 

@@ -94,11 +94,10 @@ public struct EntryJudgement: Sendable, Equatable {
 
         // Kink: the one-sided slopes differ by more than smooth curvature and noise can explain.
         let jump = abs(forward - backward)
-        let oneSidedNoise = 2 * roundoff * 2
-        if !kinksProbed && jump > 10 * oneSidedNoise && jump > tolerance.absolute + tolerance.relative * max(abs(forward), abs(backward)) {
-            let low = min(forward, backward), high = max(forward, backward)
-            let slack = tolerance.absolute + tolerance.relative * max(abs(low), abs(high)) + oneSidedNoise
-            verdict = (analytic >= low - slack && analytic <= high + slack) ? .kink : .wrong
+        if !kinksProbed && jump > 10 * Self.oneSidedNoise(roundoff: roundoff)
+            && jump > tolerance.absolute + tolerance.relative * max(abs(forward), abs(backward)) {
+            verdict = Self.liesBetween(analytic, forward: forward, backward: backward, roundoff: roundoff,
+                                       tolerance: tolerance) ? .kink : .wrong
             predictedError = max(predictedError, jump / 2)
             return
         }
@@ -120,9 +119,22 @@ public struct EntryJudgement: Sendable, Equatable {
     }
 
     /// The judgement when every usable step, down to the round-off floor, crossed the declared kink
-    /// `crossing`: the function is not differentiable within reach of the point, so no finite difference
-    /// can judge the entry.
-    public init(kinkAt crossing: KinkCrossing, analytic: Double, f0: Double, plus: Double, minus: Double, h: Double) {
+    /// `crossing`: the function is not differentiable within reach of the point, so the central difference
+    /// cannot judge the entry. A side that crossed nothing still can: the function is smooth between θ and
+    /// θ ± h there, so that one-sided slope is the derivative at θ, up to its round-off and O(h) truncation
+    /// (h is at most the first step shrunk, near the round-off floor). The verdict is `wrong` when the
+    /// claim misses it by more than torch's tolerance and that noise, so that a bug sitting at a kink is not
+    /// excused by it; `kink` otherwise, and whenever both sides crossed (nothing then measures the slope at
+    /// θ: with kinks on both sides within h, each one-sided slope averages the derivatives beyond them).
+    ///
+    /// ```
+    /// wrong  ⇔  only one side crossed, and |a − s| > atol + rtol·|s| + 4·roundoff,   s the other side's slope:
+    ///           s₊ = (f(θ+h) − f(θ))/h  or  s₋ = (f(θ) − f(θ−h))/h
+    /// ```
+    /// - Parameters:
+    ///   - crossedForward, crossedBackward: whether f(θ + h) and f(θ − h) crossed a declared kink.
+    public init(kinkAt crossing: KinkCrossing, analytic: Double, f0: Double, plus: Double, minus: Double, h: Double,
+                crossedForward: Bool = true, crossedBackward: Bool = true, tolerance: Tolerance = Tolerance()) {
         self.analytic = analytic
         numeric = (plus - minus) / (2 * h)
         forward = (plus - f0) / h
@@ -130,8 +142,31 @@ public struct EntryJudgement: Sendable, Equatable {
         roundoffError = 16 * Double.ulpOfOne * max(abs(f0), abs(plus), abs(minus)) / h
         predictedError = max(roundoffError, abs(forward - backward) / 2)
         verdict = .kink
+        if crossedForward != crossedBackward {
+            let smooth = crossedForward ? backward : forward
+            let allowed = tolerance.absolute + tolerance.relative * abs(smooth) + Self.oneSidedNoise(roundoff: roundoffError)
+            if !(analytic.isFinite && abs(analytic - smooth) <= allowed) { verdict = .wrong }
+        }
         step = h
         kink = crossing
         crossedKink = true
+    }
+
+    /// The round-off of a one-sided slope: twice the central difference's (it divides by h, not 2h), for
+    /// each of its two function values.
+    static func oneSidedNoise(roundoff: Double) -> Double { 2 * roundoff * 2 }
+
+    /// Whether `analytic` lies between the one-sided slopes, widened by torch's tolerance on the larger
+    /// slope and by their round-off (the subgradient interval of a kink that was guessed, not probed):
+    ///
+    /// ```
+    /// slack = atol + rtol·max(|s₊|, |s₋|) + 4·roundoff
+    /// ```
+    static func liesBetween(_ analytic: Double, forward: Double, backward: Double, roundoff: Double,
+                            tolerance: Tolerance) -> Bool {
+        guard analytic.isFinite && forward.isFinite && backward.isFinite else { return false }
+        let low = min(forward, backward), high = max(forward, backward)
+        let slack = tolerance.absolute + tolerance.relative * max(abs(low), abs(high)) + oneSidedNoise(roundoff: roundoff)
+        return analytic >= low - slack && analytic <= high + slack
     }
 }

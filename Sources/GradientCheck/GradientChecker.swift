@@ -152,7 +152,9 @@ public struct GradientChecker: Sendable {
             if let crossing = crossedPlus ?? crossedMinus {
                 firstCrossing = firstCrossing ?? crossing
                 if h <= floor || shrinks == Self.maximumShrinks {
-                    return EntryJudgement(kinkAt: crossing, analytic: analytic, f0: f0, plus: plus, minus: minus, h: h)
+                    return EntryJudgement(kinkAt: crossing, analytic: analytic, f0: f0, plus: plus, minus: minus, h: h,
+                                          crossedForward: crossedPlus != nil, crossedBackward: crossedMinus != nil,
+                                          tolerance: tolerance)
                 }
                 let r = min(crossedPlus?.safeFraction ?? 1, crossedMinus?.safeFraction ?? 1)
                 h = max(floor, h * min(0.5, r / 2))
@@ -256,13 +258,15 @@ public struct GradientChecker: Sendable {
 }
 
 /// `i;j` for entry `flat` of a tensor of `shape` (row-major).
+/// Built from the last axis backwards without intermediate arrays: full mode names every entry.
 func coordinates(_ flat: Int, shape: [Int]) -> String {
-    guard shape.count > 1 else { return "\(flat)" }
+    guard shape.count > 1 else { return String(flat) }
     var rest = flat
-    var parts: [Int] = []
-    for size in shape.reversed() {
-        parts.append(rest % size)
-        rest /= size
+    var text = ""
+    for axis in shape.indices.reversed() {
+        let part = String(rest % shape[axis])
+        text = axis == shape.count - 1 ? part : part + ";" + text
+        rest /= shape[axis]
     }
-    return parts.reversed().map(String.init).joined(separator: ";")
+    return text
 }

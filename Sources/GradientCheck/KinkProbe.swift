@@ -40,12 +40,18 @@ public struct KinkCrossing: Sendable, Equatable, CustomStringConvertible {
 final class KinkProbe: LayerTracer {
     typealias Scalar = Double
 
-    /// The layers with kinks, by identity: full name and kink points.
-    private let watched: [ObjectIdentifier: (name: String, points: [Double])]
+    /// A layer with kinks: its full name, its kink points, and the reference pass's input.
+    private struct Watched {
+        var name: String
+        var points: [Double]
+        var reference: [Double] = []
+    }
+
+    /// The layers with kinks, by identity, as positions in `watchedLayers`: one lookup per layer and pass.
+    private let slots: [ObjectIdentifier: Int]
+    private var watchedLayers: [Watched]
     /// The layers that declare `Kink.choice`, by identity: full name and what reports their choices.
     private let choosing: [ObjectIdentifier: (name: String, choices: any ChoiceReporting)]
-    /// The reference pass's inputs, by layer.
-    private var reference: [ObjectIdentifier: [Double]] = [:]
     /// The reference pass's choices, by layer.
     private var referenceChoices: [ObjectIdentifier: [Int32]] = [:]
     private var recording = true
@@ -53,30 +59,35 @@ final class KinkProbe: LayerTracer {
     private(set) var crossing: KinkCrossing?
 
     /// Whether the model declares any kink at all (no probe is needed when it does not).
-    var isEmpty: Bool { watched.isEmpty && choosing.isEmpty }
+    var isEmpty: Bool { watchedLayers.isEmpty && choosing.isEmpty }
 
     init(model: any Layer<Double>) {
-        var watched: [ObjectIdentifier: (name: String, points: [Double])] = [:]
+        var slots: [ObjectIdentifier: Int] = [:]
+        var watchedLayers: [Watched] = []
         var choosing: [ObjectIdentifier: (name: String, choices: any ChoiceReporting)] = [:]
         for named in model.namedLayers where !named.layer.kinks.isEmpty {
             let points = named.layer.kinks.compactMap { kink -> Double? in
                 if case .inputEquals(let x) = kink { return x }
                 return nil
             }
-            if !points.isEmpty { watched[ObjectIdentifier(named.layer)] = (named.name, points) }
+            if !points.isEmpty {
+                slots[ObjectIdentifier(named.layer)] = watchedLayers.count
+                watchedLayers.append(Watched(name: named.name, points: points))
+            }
             if named.layer.kinks.contains(.choice) {
                 precondition(named.layer.choices != nil,
                              "layer \(named.name) (\(named.layer.kind)) declares Kink.choice but reports no choices")
                 if let choices = named.layer.choices { choosing[ObjectIdentifier(named.layer)] = (named.name, choices) }
             }
         }
-        self.watched = watched
+        self.slots = slots
+        self.watchedLayers = watchedLayers
         self.choosing = choosing
     }
 
     /// Runs `pass` as the reference: the sides every later pass is compared with.
     func recordReference(_ pass: () -> Void) {
-        reference = [:]
+        for i in watchedLayers.indices { watchedLayers[i].reference = [] }
         referenceChoices = [:]
         recording = true
         pass()
@@ -88,27 +99,31 @@ final class KinkProbe: LayerTracer {
     func begin() { crossing = nil }
 
     func layer(_ layer: any Layer<Double>, willForward input: Tensor<Double>) {
-        let id = ObjectIdentifier(layer)
-        guard let (name, points) = watched[id] else { return }
+        guard let slot = slots[ObjectIdentifier(layer)] else { return }
         if recording {
-            reference[id] = input.scalars
+            watchedLayers[slot].reference = input.scalars
             return
         }
-        guard let x0 = reference[id], x0.count == input.count else { return }
+        // Once one crossing is known, the evaluation's answer is settled: later layers are not scanned.
+        guard crossing == nil else { return }
+        let watched = watchedLayers[slot]
+        guard watched.reference.count == input.count else { return }
         var first: Int?
         var firstPoint = 0.0
         var fraction = 1.0
-        input.withUnsafeBufferPointer { x in
-            for i in 0..<x.count {
-                for k in points where side(x[i], k) != side(x0[i], k) {
-                    if first == nil { first = i; firstPoint = k }
-                    let moved = abs(x[i] - x0[i])
-                    if moved > 0 { fraction = min(fraction, abs(x0[i] - k) / moved) }
+        watched.reference.withUnsafeBufferPointer { x0 in
+            input.withUnsafeBufferPointer { x in
+                for k in watched.points {
+                    for i in 0..<x.count where side(x[i], k) != side(x0[i], k) {
+                        if first == nil || i < first! { first = i; firstPoint = k }
+                        let moved = abs(x[i] - x0[i])
+                        if moved > 0 { fraction = min(fraction, abs(x0[i] - k) / moved) }
+                    }
                 }
             }
         }
-        if let first, crossing == nil {
-            crossing = KinkCrossing(layer: name, element: coordinates(first, shape: input.shape), point: firstPoint,
+        if let first {
+            crossing = KinkCrossing(layer: watched.name, element: coordinates(first, shape: input.shape), point: firstPoint,
                                     safeFraction: fraction)
         }
     }

@@ -3,10 +3,13 @@
 /// - `ok`: analytic and numeric agree within the tolerance.
 /// - `kink`: the function is not differentiable within reach of the point. For models and layers the
 ///   checker detects it: every step it could use, down to the round-off floor, moved the input of a
-///   layer across a kink that layer declares (a ReLU's 0, a hardtanh bound), and the row names the unit
-///   (`kink_unit`). For plain functions, which declare nothing, it is inferred: the two one-sided
-///   differences disagree beyond the noise and the analytic value lies between them, in the subgradient
-///   interval. Not a bug. Caveat (for the inferred case): when one coordinate sits on several kinks that
+///   layer across a kink that layer declares (a ReLU's 0, a hardtanh bound), the row names the unit
+///   (`kink_unit`), and the analytic value agrees with the one-sided difference of the side that crossed
+///   nothing, when one side did not (a claim that misses it is `wrong`: a bug that sits at a kink is not
+///   excused by it). For plain functions,
+///   which declare nothing, it is inferred: the two one-sided differences disagree beyond the noise and
+///   the analytic value lies between them, in the subgradient interval. Not a bug. Caveat (for both
+///   cases): when one coordinate sits on several kinks that
 ///   it crosses in opposite directions (a weight whose input column has both signs, over a batch of
 ///   examples all exactly at a ReLU's zero), the subgradient set is wider than the one-sided slopes span,
 ///   and a correct analytic value can fall outside them; such exact multi-kink points are rare in practice

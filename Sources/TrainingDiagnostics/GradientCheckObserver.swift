@@ -12,6 +12,10 @@ import RunFormat
 /// confirmed entry by entry on its tensor (`GradientChecker`'s direction mode does it); only a confirmed
 /// entry becomes an `error` finding, naming the entry, both values and the evidence. An unconfirmed
 /// direction raises no finding: its row in gradcheck.csv reads `imprecise`, beside the worst entry.
+///
+/// The finding has a span: it is raised open at the first check with a confirmed wrong entry and closes
+/// (its row again, with `lastStep` the last check that found one) at the first check that finds none,
+/// as `FindingLedger.close` does for the rules. It is raised once per run, as the rules' `once`.
 public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver {
     public let every: Int
     public let burnIn: Int
@@ -24,6 +28,8 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
     private let finding: (FindingRow) -> Void
     private weak var trainer: Trainer<Scalar>?
     private var reportedWrong = false
+    /// The finding open now, and the last check at which an entry was confirmed wrong.
+    private var open: (row: FindingRow, lastWrong: Int)?
     /// Checks run so far.
     public private(set) var checks = 0
 
@@ -87,19 +93,33 @@ public final class GradientCheckObserver<Scalar: TensorScalar>: TrainingObserver
         // Only an entry confirmed on its own is an error: the checker re-checks a failing direction entry
         // by entry and records it `imprecise` when no entry is wrong.
         let wrong = results.flatMap(\.entries).filter { $0.judgement.verdict == .wrong && $0.index != "direction" }
-        if let first = wrong.first, !reportedWrong {
-            reportedWrong = true
-            let j = first.judgement
-            finding(FindingRow(
-                step: details.step, layer: owner(of: first.tensor, in: details), kind: .gradcheck, severity: .error,
-                value: j.relativeError, threshold: checker.tolerance.relative,
-                message: "the gradient check at step \(details.step) found \(first.tensor)[\(first.index)] wrong: analytic "
-                    + "\(j.analytic), numeric \(j.numeric) (step h \(j.step), one-sided slopes \(j.forward) and "
-                    + "\(j.backward), no kink crossed at that step, predicted round-off \(j.roundoffError)"
-                    + (j.truncationError.isNaN ? "" : " and truncation \(j.truncationError)")
-                    + "); the backward pass of this layer disagrees with its forward pass. "
-                    + sentence(FindingKind.gradcheck.remedy)))
+        guard let first = wrong.first else {
+            // The condition cleared: the open finding closes at the last check that found a wrong entry.
+            if var row = open?.row, let lastWrong = open?.lastWrong {
+                row.lastStep = lastWrong
+                finding(row)
+                open = nil
+            }
+            return
         }
+        if open != nil { open?.lastWrong = details.step }
+        guard !reportedWrong else { return }
+        reportedWrong = true
+        let j = first.judgement
+        let kinks = j.crossedKink
+            ? "a kink at \(j.kink?.description ?? "?") crossed on one side only, the other side's slope refuting the analytic value"
+            : "no kink crossed at that step"
+        let row = FindingRow(
+            step: details.step, layer: owner(of: first.tensor, in: details), kind: .gradcheck, severity: .error,
+            value: j.relativeError, threshold: checker.tolerance.relative,
+            message: "the gradient check at step \(details.step) found \(first.tensor)[\(first.index)] wrong: analytic "
+                + "\(j.analytic), numeric \(j.numeric) (step h \(j.step), one-sided slopes \(j.forward) and "
+                + "\(j.backward), \(kinks), predicted round-off \(j.roundoffError)"
+                + (j.truncationError.isNaN ? "" : " and truncation \(j.truncationError)")
+                + "); the backward pass of this layer disagrees with its forward pass. "
+                + sentence(FindingKind.gradcheck.remedy))
+        open = (row, details.step)
+        finding(row)
     }
 }
 

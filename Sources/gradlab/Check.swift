@@ -18,7 +18,8 @@ struct Check: ParsableCommand {
             (halved), down to the round-off floor (where 16·ε·|f|/h is a tenth of the tolerance): deep \
             ReLU nets carry pre-activations far smaller than 1e-6, and a difference across a kink says \
             nothing about the gradient. An entry that crosses at every usable step is a kink, named by \
-            layer and element. Verdicts: \(verdictHelp). Exit status 0 when nothing is \
+            layer and element, unless one side crossed nothing and its one-sided slope refutes the \
+            analytic value: then it is wrong. Verdicts: \(verdictHelp). Exit status 0 when nothing is \
             wrong, 1 when something is, 2 for a usage or input error.
             """ + "\n\n" + SettingArguments.help(groups)
     )

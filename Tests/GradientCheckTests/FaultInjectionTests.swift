@@ -186,6 +186,23 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(Set(kinks.filter { $0.tensor == "0.weight" }.map(\.index)), ["0;0", "0;1", "0;2"])
     }
 
+    /// A wrong gradient at a kink is still wrong: inputs 1e-13 above and below ReLU's 0 cross it at every
+    /// usable step, on one side, and an input exactly on it crosses on both. Just above 0 the forward side
+    /// crosses nothing and its slope is the downstream weight w, while the claim is 2w: wrong. Just below,
+    /// the claim 0 agrees with the backward slope 0, and on the kink nothing measures the slope: kinks.
+    func testAWrongGradientSittingAtAKinkIsWrongNotAKink() {
+        let input = Tensor<Double>(shape: [1, 5], scalars: [0, 1e-13, -1e-13, 0.5, -0.7])
+        let checks = GradientChecker(mode: .full).check(CheckTargets.layer(ReLUWithDoubledSlope(), input: input, seed: 2))
+        let entries = checks[0].entries
+        XCTAssertEqual(entries.map(\.judgement.verdict), [.kink, .wrong, .kink, .wrong, .ok],
+                       "\(entries.map { ($0.index, $0.judgement.analytic, $0.judgement.forward, $0.judgement.backward) })")
+        XCTAssertTrue(entries[1].judgement.crossedKink, "the wrong entry's step crossed the kink")
+        XCTAssertEqual(entries[1].judgement.kink?.description, "[0;1]")
+        // The correct ReLU on the same inputs: every entry at the kink is a kink, none wrong.
+        let correct = GradientChecker(mode: .full).check(CheckTargets.layer(ActivationLayer<Double>(.relu), input: input, seed: 2))
+        XCTAssertEqual(correct[0].entries.map(\.judgement.verdict), [.kink, .kink, .kink, .ok, .ok])
+    }
+
     /// Issue 17: three more faults, each in a layer between two Dense layers, so that the wrong gradients
     /// are those of the first Dense layer (`0.weight`, `0.bias`) and the last layer's stay right.
     func testFaultsInAnActivationRegionLayerNormAndDropoutAreWrongOnTheLayerBelowInEveryMode() {

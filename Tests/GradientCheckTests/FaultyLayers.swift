@@ -90,3 +90,25 @@ final class DropoutWithFreshBackwardMask: Layer, RandomState {
         return dx
     }
 }
+
+/// ReLU whose backward pass doubles the slope above 0 (2 instead of 1): a wrong gradient that the checker
+/// meets at the kink when an input sits within the round-off floor above 0.
+final class ReLUWithDoubledSlope: Layer {
+    typealias Scalar = Double
+    private var input = Tensor<Double>(shape: [0])
+    var kind: String { "ReLU" }
+    var kinks: [Kink] { [.inputEquals(0)] }
+
+    func forward(_ x: Tensor<Double>, mode: Mode) -> Tensor<Double> {
+        input = x.copy()
+        let y = x.copy()
+        for i in 0..<y.count where y[i] < 0 { y[i] = 0 }
+        return y
+    }
+
+    func backward(_ g: Tensor<Double>) -> Tensor<Double> {
+        let dx = g.copy()
+        for i in 0..<dx.count { dx[i] *= input[i] > 0 ? 2 : 0 }
+        return dx
+    }
+}

@@ -9,13 +9,20 @@ import XCTest
 final class ScaledGradientDense: Layer {
     typealias Scalar = Double
     let inner: Dense<Double>
-    init(_ inner: Dense<Double>) { self.inner = inner }
+    /// How many more backward passes carry the bug; the later ones are right.
+    var faultyBackwards: Int
+    init(_ inner: Dense<Double>, faultyBackwards: Int = .max) {
+        self.inner = inner
+        self.faultyBackwards = faultyBackwards
+    }
     var kind: String { "Linear" }
     var parameters: [NamedParameter<Double>] { inner.parameters }
     func outputShape(forInputShape shape: [Int]) throws -> [Int] { try inner.outputShape(forInputShape: shape) }
     func forward(_ input: Tensor<Double>, mode: Mode) -> Tensor<Double> { inner.forward(input, mode: mode) }
     func backward(_ outputGradient: Tensor<Double>) -> Tensor<Double> {
         let g = inner.backward(outputGradient)
+        guard faultyBackwards > 0 else { return g }
+        faultyBackwards -= 1
         let w = inner.parameters[0].parameter.gradient
         for i in 0..<w.count { w[i] *= 1.2 }
         return g
@@ -32,14 +39,14 @@ final class GradientCheckObserverTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    private func run(twinIsBroken: Bool) throws -> (findings: [FindingRow], table: CSVTable) {
+    private func run(twinIsBroken: Bool, faultyBackwards: Int = .max) throws -> (findings: [FindingRow], table: CSVTable) {
         var generator = RandomGenerator(seed: 2)
         let data: Dataset<Float> = SyntheticData.make(name: "moons", count: 64, noise: 0.1, generator: &generator)!
         let model = Sequential<Float>.multilayerPerceptron(sizes: [2, 6, 2], activation: .tanh,
                                                            initializer: .xavierNormal(), generator: &generator)
         var twinGenerator = RandomGenerator(seed: 9)
         let first = Dense<Double>(inputFeatures: 2, outputFeatures: 6, initializer: .classic, generator: &twinGenerator)
-        let twin = Sequential<Double>([twinIsBroken ? ScaledGradientDense(first) : first, ActivationLayer<Double>(.tanh),
+        let twin = Sequential<Double>([twinIsBroken ? ScaledGradientDense(first, faultyBackwards: faultyBackwards) : first, ActivationLayer<Double>(.tanh),
                                        Dense<Double>(inputFeatures: 6, outputFeatures: 2, initializer: .classic,
                                                      generator: &twinGenerator)])
         let trainer = Trainer(model: model, loss: SoftmaxCrossEntropy<Float>(),
@@ -79,5 +86,16 @@ final class GradientCheckObserverTests: XCTestCase {
         let rows = try table.gradchecks()
         XCTAssertTrue(rows.contains { $0.verdict == .wrong && $0.index != "direction" }, "the entry's own row")
         XCTAssertTrue(rows.allSatisfy { $0.h > 0 }, "every row has its step")
+        XCTAssertTrue(findings.first?.isOpen == true, "wrong at every check: open to the end")
+    }
+
+    /// A wrong gradient at the checks of steps 3 and 10 and right at step 20 (one backward pass per check):
+    /// the finding closes with its last step 10, the same finding again with `lastStep` set.
+    func testAWrongGradientThatClearsClosesItsFinding() throws {
+        let (findings, _) = try run(twinIsBroken: true, faultyBackwards: 2)
+        XCTAssertEqual(findings.map(\.kind), [.gradcheck, .gradcheck], "raised, then closed")
+        XCTAssertEqual(findings.map(\.step), [3, 3])
+        XCTAssertEqual(findings.map(\.lastStep), [nil, 10])
+        XCTAssertEqual(FindingRow.spans(findings).map { $0.span(end: 25) }, ["steps 3–10"])
     }
 }
