@@ -273,13 +273,17 @@ final class RuleTests: XCTestCase {
         XCTAssertTrue(run(VanishingThroughTimeRule(), atRatio).isEmpty, "exactly at the ratio is not below it")
         let noRatio = timeSteps([recurrent("0", [[1e-9]]), recurrent("1", [[1e-9, 0]])])
         XCTAssertTrue(run(VanishingThroughTimeRule(), noRatio).isEmpty, "one time step, or ‖∂L/∂h_T‖ = 0: no ratio")
-        // It clears at step 3 when the gradient reaches h_1 again.
-        let clears = [geometric, geometric, [1, 1, 1, 1, 1]].enumerated().map {
+        // One recorded step where the gradient reaches h_1 again (step 3) does not end it; `sustain` (2) such
+        // steps in a row do (steps 5 and 6), and the span ends at the last step it held (4), as info.
+        let flat: [Double] = [1, 1, 1, 1, 1]
+        let clears = [geometric, geometric, flat, geometric, flat, flat].enumerated().map {
             RecordedStep(step: $0.offset + 1, weights: [], activations: [], timeLayers: [recurrent("2", [$0.element])])
         }
+        XCTAssertEqual(t.sustain, 2)
         let spans = run(VanishingThroughTimeRule(), clears)
-        XCTAssertEqual(spans.map(\.at), [2, 3], "\(spans.map(\.row))")
-        XCTAssertEqual(spans.map(\.row.lastStep), [nil, 2])
+        XCTAssertEqual(spans.map(\.at), [2, 6], "\(spans.map(\.row))")
+        XCTAssertEqual(spans.map(\.row.lastStep), [nil, 4])
+        XCTAssertEqual(spans.map(\.row.severity), [.warning, .info])
     }
 
     func testExplodingThroughTime() {

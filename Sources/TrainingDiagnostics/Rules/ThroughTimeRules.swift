@@ -20,21 +20,41 @@ func timeRatio(_ trace: TimeTrace) -> Double? {
 /// (Bengio, Simard & Frasconi 1994; Pascanu, Mikolov & Bengio 2013, section 2, the condition λ₁ < 1/γ).
 /// Thresholds: `vanishingTimeRatio` (1e-3, as `vanishingRatio` across depth) and `sustain`. Steps with no
 /// ratio (one time step, ‖∂L/∂h_T‖ = 0) are skipped without breaking a streak. Fires once per recurrent
-/// layer, from the step its streak began, naming the stacked layer with the smallest ratio; closes at the
-/// first recorded step where every stacked layer's ratio is at or above the threshold, as `info`: a gradient
+/// layer, from the step its streak began, naming the stacked layer with the smallest ratio; closes once every
+/// stacked layer's ratio has been at or above the threshold on `sustain` recorded steps in a row (the span
+/// ends at the last step it held), as `info`: a gradient
 /// that recovers through time needs no action (an LSTM on the adding problem loses it over its first
 /// steps, while it fits the mean, and regains it as its forget gates learn to hold the marked values).
 struct VanishingThroughTimeRule: FindingRule {
     static let kind = FindingKind.vanishingThroughTime
     private var streaks = Streaks()
+    /// For an open finding: the last recorded step the condition held, and how many recorded steps in a
+    /// row it has not held since.
+    private var clearing: [String: (lastHeld: Int, clear: Int)] = [:]
 
     mutating func evaluate(time layer: RecordedStep.TimeLayer, step: Int, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
         let ratios = layer.traces.compactMap { trace in timeRatio(trace).map { (trace, $0) } }
         guard let (trace, ratio) = ratios.min(by: { $0.1 < $1.1 }) else { return [] }
-        let (holds, since, ended) = streaks.update(layer.layer, ratio < t.vanishingTimeRatio, step: step,
-                                                   sustain: t.sustain)
-        if let ended { ledger.close(Self.kind, about: layer.layer, lastStep: ended, severity: .info) }
+        let below = ratio < t.vanishingTimeRatio
+        let (holds, since, _) = streaks.update(layer.layer, below, step: step, sustain: t.sustain)
+        // An open finding closes only once the ratio has stayed at or above the threshold for `sustain`
+        // recorded steps in a row: one step of a recovering gradient (seen on a tanh RNN on the adding
+        // problem, one recorded step at 4e-4 among ratios of 1e-9 and exact zeros) does not end it.
+        if ledger.isOpen(Self.kind, about: layer.layer) {
+            var state = clearing[layer.layer] ?? (lastHeld: step, clear: 0)
+            if below {
+                state = (step, 0)
+            } else {
+                state.clear += 1
+            }
+            clearing[layer.layer] = state
+            if state.clear >= t.sustain {
+                ledger.close(Self.kind, about: layer.layer, lastStep: state.lastHeld, severity: .info)
+                clearing[layer.layer] = nil
+            }
+            return []
+        }
         guard holds else { return [] }
         let found = ledger.once(Self.kind, about: layer.layer) {
             finding(step: since, layer: layer.layer, value: ratio, threshold: t.vanishingTimeRatio,
