@@ -123,6 +123,14 @@ struct FindingLedger: Sendable {
         closed.append(row)
     }
 
+    /// Lets `kind` about `subject`, closed, be raised again by `once`: a new span with its own first step
+    /// (readers tell findings apart by kind, layer and first step).
+    mutating func allowAgain(_ kind: FindingKind, about subject: String = "") {
+        let key = "\(kind.rawValue) \(subject)"
+        guard open[key] == nil else { return }
+        reported.remove(key)
+    }
+
     /// Replaces the open finding of `kind` about `subject` by `row` (same step: a plateau found to last to
     /// the end becomes stagnation), which stays open; returns it, or nil when nothing was open.
     mutating func replace(_ kind: FindingKind, about subject: String = "", by row: FindingRow) -> FindingRow? {

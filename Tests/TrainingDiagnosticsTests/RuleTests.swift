@@ -284,6 +284,14 @@ final class RuleTests: XCTestCase {
         XCTAssertEqual(spans.map(\.at), [2, 6], "\(spans.map(\.row))")
         XCTAssertEqual(spans.map(\.row.lastStep), [nil, 4])
         XCTAssertEqual(spans.map(\.row.severity), [.warning, .info])
+        // Vanishing again later is a second span, from the step its new streak began.
+        let again = clears + [geometric, geometric].enumerated().map {
+            RecordedStep(step: 7 + $0.offset, weights: [], activations: [], timeLayers: [recurrent("2", [$0.element])])
+        }
+        let twice = run(VanishingThroughTimeRule(), again)
+        XCTAssertEqual(twice.map(\.at), [2, 6, 8])
+        XCTAssertEqual(twice.map(\.row.step), [1, 1, 7])
+        XCTAssertEqual(twice.last?.row.severity, .warning)
     }
 
     func testExplodingThroughTime() {

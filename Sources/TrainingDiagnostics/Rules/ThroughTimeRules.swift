@@ -22,7 +22,7 @@ func timeRatio(_ trace: TimeTrace) -> Double? {
 /// ratio (one time step, ‖∂L/∂h_T‖ = 0) are skipped without breaking a streak. Fires once per recurrent
 /// layer, from the step its streak began, naming the stacked layer with the smallest ratio; closes once every
 /// stacked layer's ratio has been at or above the threshold on `sustain` recorded steps in a row (the span
-/// ends at the last step it held), as `info`: a gradient
+/// ends at the last step it held), as `info`, and a later streak is a new span: a gradient
 /// that recovers through time needs no action (an LSTM on the adding problem loses it over its first
 /// steps, while it fits the mean, and regains it as its forget gates learn to hold the marked values).
 struct VanishingThroughTimeRule: FindingRule {
@@ -51,6 +51,7 @@ struct VanishingThroughTimeRule: FindingRule {
             clearing[layer.layer] = state
             if state.clear >= t.sustain {
                 ledger.close(Self.kind, about: layer.layer, lastStep: state.lastHeld, severity: .info)
+                ledger.allowAgain(Self.kind, about: layer.layer)
                 clearing[layer.layer] = nil
             }
             return []
