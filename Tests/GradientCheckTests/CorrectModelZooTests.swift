@@ -194,6 +194,8 @@ final class CorrectModelZooTests: XCTestCase {
             }
         }
         XCTAssertEqual(checks, zoo.count * Self.seeds.count * Self.modes.count)
+        print("correct-model zoo: \(zoo.count) models × \(Self.seeds.count) seeds × \(Self.modes.count) modes = \(checks) checks; "
+              + EntryVerdict.allCases.map { "\($0.rawValue) \(counts[$0, default: 0])" }.joined(separator: ", "))
         XCTAssertGreaterThan(counts[.ok, default: 0], 0)
         XCTAssertEqual(counts[.wrong, default: 0], 0)
     }
