@@ -403,8 +403,9 @@ public struct Experiment: Sendable {
         if let size = modelFile?.embeddingSize {
             for part in [train, held].compactMap({ $0 }) {
                 guard let id = part.inputs.scalars.first(where: { Int($0) >= size }) else { continue }
-                throw ExperimentError(setting: "data", message: "holds token id \(Int(id)), but the model's Embedding has "
-                                      + "num_embeddings \(size); ids must lie in 0..<\(size)")
+                throw ExperimentError(setting: "data", message: "\(data.name) holds token id \(Int(id)), but the model's "
+                                      + "Embedding has num_embeddings \(size); ids must lie in 0..<\(size): raise num_embeddings "
+                                      + "in \(modelFile?.path ?? "the model file")")
             }
         }
         var generator = RandomGenerator(seed: seed &+ 0x5EED)
