@@ -91,6 +91,20 @@ final class DataSourceTests: XCTestCase {
         XCTAssertEqual(ids.inputs.scalars, [1, 4, 2, 0, 0, 9])
         XCTAssertTrue(SafeTensorsDataset.holdsTokenIDs(path: tokens))
 
+        // Token ids beyond the model's Embedding are refused before training, naming both files.
+        let model = folder.appendingPathComponent("tokens.yaml").path
+        try "input: [3]\nlayers:\n  - Embedding: {num_embeddings: 5, embedding_dim: 2}\n  - LSTM: {hidden_size: 2}\n  - LastTimeStep\n  - Linear: {out_features: 1}\n"
+            .write(toFile: model, atomically: true, encoding: .utf8)
+        var config = ExperimentConfig()
+        config.model = model
+        config.data = tokens
+        config.validation = 0
+        XCTAssertThrowsError(try Experiment(config).makeTrainer(as: Float.self)) {
+            XCTAssertEqual(($0 as? ExperimentError)?.setting, "data")
+            XCTAssertTrue(String(describing: $0).contains("token id 9"), String(describing: $0))
+            XCTAssertTrue(String(describing: $0).contains(model), String(describing: $0))
+        }
+
         func message(_ entries: [SafeTensors.Entry]) throws -> String {
             let path = try write(entries)
             do {
