@@ -6,8 +6,8 @@ import Backprop
 /// Source: the test set of the UCI "Optical Recognition of Handwritten Digits" data (E. Alpaydin and
 /// C. Kaynak, 1998, https://archive.ics.uci.edu/dataset/80), licence CC BY 4.0; the same 1,797 images that
 /// scikit-learn ships as `load_digits`. 32×32 bitmaps from NIST's preprocessing were divided into 4×4 blocks
-/// and the set pixels of each block counted. The data is compiled in (Digits+Data.swift, written by
-/// scripts/make-digits-source.py), so it is available offline.
+/// and the set pixels of each block counted. The data is compiled in (Digits+Data0.swift to Digits+Data4.swift,
+/// written by scripts/make-digits-source.py), so it is available offline.
 public enum Digits {
     public static let count = 1797
     public static let classes = 10
@@ -20,7 +20,8 @@ public enum Digits {
         var labels: [Int] = []
         labels.reserveCapacity(count)
         var row = 0
-        for line in encodedRows.split(separator: "\n") {
+        for line in [encodedRows0, encodedRows1, encodedRows2, encodedRows3, encodedRows4].joined(separator: "\n")
+            .split(separator: "\n") {
             let characters = Array(line.utf8)
             precondition(characters.count == 65, "digits row \(row + 1) has \(characters.count) characters, not 65")
             for (j, c) in characters.prefix(64).enumerated() {
