@@ -31,9 +31,15 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
 
     public var name: String { "adagrad" }
 
+    public func step() { apply(measuring: nil) }
+
+    public func step(measuringInto updates: inout [AppliedUpdate]) {
+        measuring(&updates, count: parameters.count) { apply(measuring: $0) }
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func step() {
+    private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if sums.isEmpty {
             sums = zeroState(like: parameters)
@@ -44,10 +50,10 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
         for (index, named) in parameters.enumerated() {
             let theta = named.parameter.value.base, grad = named.parameter.gradient.base
             let s = sums[index].base
-            for i in 0..<named.parameter.value.count {
+            applyUpdate(theta, count: named.parameter.value.count, measuring: measured.map { $0 + index }) { i in
                 let g = grad[i] + lambda * theta[i]
                 s[i] += g * g
-                theta[i] -= lr * g / (s[i].squareRoot() + eps)
+                return theta[i] - lr * g / (s[i].squareRoot() + eps)
             }
         }
     }

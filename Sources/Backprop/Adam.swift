@@ -51,9 +51,15 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
 
     public var name: String { decouplesWeightDecay ? "adamw" : "adam" }
 
+    public func step() { apply(measuring: nil) }
+
+    public func step(measuringInto updates: inout [AppliedUpdate]) {
+        measuring(&updates, count: parameters.count) { apply(measuring: $0) }
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func step() {
+    private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if firstMoments.isEmpty {
             firstMoments = zeroState(like: parameters)
@@ -70,9 +76,9 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
             let theta = named.parameter.value.base, grad = named.parameter.gradient.base
             let m = firstMoments[index].base, v = secondMoments[index].base
             let vMax = amsgrad ? maxSecondMoments[index].base : nil
-            for i in 0..<named.parameter.value.count {
+            applyUpdate(theta, count: named.parameter.value.count, measuring: measured.map { $0 + index }) { i in
                 let g = grad[i] + l2 * theta[i]
-                theta[i] *= shrink
+                let decayed = theta[i] * shrink
                 m[i] = b1 * m[i] + oneMinusB1 * g
                 v[i] = b2 * v[i] + oneMinusB2 * g * g
                 var second = v[i]
@@ -80,7 +86,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
                     vMax[i] = Swift.max(vMax[i], v[i])
                     second = vMax[i]
                 }
-                theta[i] -= lr * (m[i] / correction1) / ((second / correction2).squareRoot() + eps)
+                return decayed - lr * (m[i] / correction1) / ((second / correction2).squareRoot() + eps)
             }
         }
     }

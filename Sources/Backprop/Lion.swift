@@ -28,9 +28,15 @@ public final class Lion<Scalar: TensorScalar>: Optimizer {
 
     public var name: String { "lion" }
 
+    public func step() { apply(measuring: nil) }
+
+    public func step(measuringInto updates: inout [AppliedUpdate]) {
+        measuring(&updates, count: parameters.count) { apply(measuring: $0) }
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func step() {
+    private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if momenta.isEmpty { momenta = zeroState(like: parameters) }
         let lr = Scalar(learningRate), lambda = Scalar(weightDecay)
@@ -38,12 +44,12 @@ public final class Lion<Scalar: TensorScalar>: Optimizer {
         for (index, named) in parameters.enumerated() {
             let theta = named.parameter.value.base, grad = named.parameter.gradient.base
             let m = momenta[index].base
-            for i in 0..<named.parameter.value.count {
+            applyUpdate(theta, count: named.parameter.value.count, measuring: measured.map { $0 + index }) { i in
                 let g = grad[i]
                 let c = b1 * m[i] + (1 - b1) * g
                 let sign: Scalar = c > 0 ? 1 : (c < 0 ? -1 : 0)
-                theta[i] -= lr * (sign + lambda * theta[i])
                 m[i] = b2 * m[i] + (1 - b2) * g
+                return theta[i] - lr * (sign + lambda * theta[i])
             }
         }
     }

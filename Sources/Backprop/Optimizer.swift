@@ -17,6 +17,11 @@ public protocol Optimizer<Scalar>: AnyObject {
     var stepCount: Int { get }
     /// Applies one update to every parameter from its current gradient.
     func step()
+    /// The same step, which also writes what it did to each parameter (in `parameters` order) into
+    /// `updates`, resized to the parameter count if it is not: ‖Δθ‖ and ‖θ‖ after, from the loop that
+    /// applies the update, so that a recorder need not copy the weights. The weights it leaves are
+    /// bit-identical to `step()`'s.
+    func step(measuringInto updates: inout [AppliedUpdate])
 }
 
 /// Zero tensors shaped like each parameter: an optimizer's per-parameter state.

@@ -37,9 +37,15 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
 
     public var name: String { "rmsprop" }
 
+    public func step() { apply(measuring: nil) }
+
+    public func step(measuringInto updates: inout [AppliedUpdate]) {
+        measuring(&updates, count: parameters.count) { apply(measuring: $0) }
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func step() {
+    private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if squareAverages.isEmpty {
             squareAverages = zeroState(like: parameters)
@@ -53,7 +59,7 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
             let v = squareAverages[index].base
             let gbar = centered ? gradientAverages[index].base : nil
             let b = momentum > 0 ? momentumBuffers[index].base : nil
-            for i in 0..<named.parameter.value.count {
+            applyUpdate(theta, count: named.parameter.value.count, measuring: measured.map { $0 + index }) { i in
                 let g = grad[i] + lambda * theta[i]
                 v[i] = a * v[i] + oneMinusA * g * g
                 var denominator = v[i]
@@ -62,12 +68,9 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
                     denominator -= gbar[i] * gbar[i]
                 }
                 let direction = g / (denominator.squareRoot() + eps)
-                if let b {
-                    b[i] = mu * b[i] + direction
-                    theta[i] -= lr * b[i]
-                } else {
-                    theta[i] -= lr * direction
-                }
+                guard let b else { return theta[i] - lr * direction }
+                b[i] = mu * b[i] + direction
+                return theta[i] - lr * b[i]
             }
         }
     }

@@ -35,9 +35,15 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
 
     public var name: String { momentum == 0 ? "sgd" : nesterov ? "nesterov" : "momentum" }
 
+    public func step() { apply(measuring: nil) }
+
+    public func step(measuringInto updates: inout [AppliedUpdate]) {
+        measuring(&updates, count: parameters.count) { apply(measuring: $0) }
+    }
+
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func step() {
+    private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if momentum != 0 && buffers.isEmpty { buffers = zeroState(like: parameters) }
         let lr = Scalar(learningRate), lambda = Scalar(weightDecay)
@@ -45,16 +51,16 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         let first = stepCount == 1
         for (index, named) in parameters.enumerated() {
             let theta = named.parameter.value.base, grad = named.parameter.gradient.base
-            let n = named.parameter.value.count
+            let n = named.parameter.value.count, into = measured.map { $0 + index }
             if momentum == 0 {
-                for i in 0..<n { theta[i] -= lr * (grad[i] + lambda * theta[i]) }
+                applyUpdate(theta, count: n, measuring: into) { i in theta[i] - lr * (grad[i] + lambda * theta[i]) }
                 continue
             }
             let b = buffers[index].base
-            for i in 0..<n {
+            applyUpdate(theta, count: n, measuring: into) { i in
                 let g = grad[i] + lambda * theta[i]
                 b[i] = first ? g : mu * b[i] + keep * g
-                theta[i] -= lr * (nesterov ? g + mu * b[i] : b[i])
+                return theta[i] - lr * (nesterov ? g + mu * b[i] : b[i])
             }
         }
     }

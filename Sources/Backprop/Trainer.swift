@@ -59,7 +59,6 @@ public final class Trainer<Scalar: TensorScalar> {
     private var stopRequest: TrainingStatus?
     private var details: StepDetails<Scalar>?
     private var tracer: StepTracer<Scalar>?
-    private var previousValues: [Tensor<Scalar>] = []
 
     public init(model: Sequential<Scalar>, loss: any Loss<Scalar>, optimizer: any Optimizer<Scalar>,
                 trainingData: Dataset<Scalar>, validationData: Dataset<Scalar>? = nil, options: TrainingOptions) {
@@ -190,8 +189,7 @@ public final class Trainer<Scalar: TensorScalar> {
                           },
                           isLeaf: named.layer.children.isEmpty)
             }
-            views = StepDetails(inputs: batch.inputs, target: batch.target, layers: layers,
-                                updates: model.parameters.map { Tensor(shape: $0.parameter.value.shape) })
+            views = StepDetails(inputs: batch.inputs, target: batch.target, layers: layers)
             views.forwardOrder.reserveCapacity(layers.count)
             views.backwardOrder.reserveCapacity(layers.count)
             details = views
@@ -207,20 +205,11 @@ public final class Trainer<Scalar: TensorScalar> {
         return value
     }
 
-    /// The optimizer step, recording Δθ = θ_after − θ_before into `details.updates`.
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// The optimizer step, with ‖Δθ‖ and ‖θ‖ of every parameter measured by the optimizer's own loop into
+    /// `details.updates`: no copy of the weights.
     private func steppingWithUpdates() {
-        let parameters = model.parameters
-        if previousValues.isEmpty { previousValues = parameters.map { $0.parameter.value.copy() } }
-        for (previous, named) in zip(previousValues, parameters) { previous.assign(from: named.parameter.value) }
-        optimizer.step()
-        guard let details else { return }
-        for (index, named) in parameters.enumerated() {
-            let after = named.parameter.value.base, before = previousValues[index].base
-            let update = details.updates[index].base
-            for i in 0..<named.parameter.value.count { update[i] = after[i] - before[i] }
-        }
+        guard let details else { return optimizer.step() }
+        optimizer.step(measuringInto: &details.updates)
     }
 
     /// Loss and accuracy over the training and validation sets, in evaluation mode.

@@ -78,15 +78,15 @@ public final class StepDetails<Scalar: TensorScalar> {
     public internal(set) var forwardOrder: [Int] = []
     /// Positions in `layers` in the order their backward passes began (containers before their children).
     public internal(set) var backwardOrder: [Int] = []
-    /// Δθ actually applied by the optimizer (after clipping, momentum, weight decay), parallel to
-    /// `Trainer.model.parameters`; filled before `stepDidFinish`.
-    public internal(set) var updates: [Tensor<Scalar>]
+    /// The norms of Δθ actually applied by the optimizer (after clipping, momentum, weight decay) and of
+    /// θ after it, parallel to `Trainer.model.parameters`; filled before `stepDidFinish` of a step that
+    /// updated the weights (a diverged step's are those of the step before, or empty).
+    public internal(set) var updates: [AppliedUpdate] = []
 
-    init(inputs: Tensor<Scalar>, target: LossTarget<Scalar>, layers: [LayerView<Scalar>], updates: [Tensor<Scalar>]) {
+    init(inputs: Tensor<Scalar>, target: LossTarget<Scalar>, layers: [LayerView<Scalar>]) {
         self.inputs = inputs
         self.target = target
         self.layers = layers
-        self.updates = updates
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Text of one CSV field, RFC 4180.
+/// Text of one CSV field, RFC 4180, as a `String` (the run-folder writers use `CSVLine`, which writes the
+/// same text into bytes).
 public enum CSVField {
     /// `text` as a field: quoted when it holds a comma, a quote, a carriage return or a line feed, with
     /// quotes doubled.

@@ -29,9 +29,16 @@ public final class CSVTableWriter<Record: CSVRecord> {
 
     deinit { try? handle.close() }
 
-    /// Queues one row; nothing reaches the file before `flush()`.
+    /// Queues one row; nothing reaches the file before `flush()`. The row is written straight into the
+    /// buffer (`CSVLine`), with no string per field.
     public func append(_ record: Record) {
-        append(line: record.fields.joined(separator: ","))
+        // The buffer is lent to the line and taken back by swapping, so that one array holds the bytes
+        // throughout and appending never copies it.
+        var line = CSVLine()
+        swap(&line.bytes, &buffer)
+        record.write(to: &line)
+        line.bytes.append(UInt8(ascii: "\n"))
+        swap(&line.bytes, &buffer)
     }
 
     private func append(line: String) {

@@ -2,13 +2,22 @@
 public protocol CSVRecord {
     /// The header row's column names, in order.
     static var columns: [String] { get }
-    /// The row's fields, already CSV-encoded (`CSVField`), in the order of `columns`.
-    var fields: [String] { get }
+    /// Writes the row's fields, in the order of `columns`, into `line` (no newline).
+    func write(to line: inout CSVLine)
 }
 
-/// Formats an optional number: empty when absent.
-@inline(__always)
-func field(_ value: Double?) -> String { value.map(CSVField.number) ?? "" }
+extension CSVRecord {
+    /// The row's fields, CSV-encoded (`CSVField`), in the order of `columns`: what `write(to:)` writes.
+    public var fields: [String] {
+        var line = CSVLine(keepsFieldStarts: true)
+        write(to: &line)
+        let starts = line.fieldStarts ?? []
+        return starts.indices.map { i in
+            let end = i + 1 < starts.count ? starts[i + 1] - 1 : line.bytes.count
+            return String(decoding: line.bytes[starts[i]..<end], as: UTF8.self)
+        }
+    }
+}
 
 /// `steps.csv`: one row per optimizer step.
 public struct StepRow: CSVRecord, Equatable, Sendable {
@@ -41,10 +50,17 @@ public struct StepRow: CSVRecord, Equatable, Sendable {
 
     public static let columns = ["step", "epoch", "loss", "lr", "grad_norm", "clipped", "seconds", "val_loss",
                                  "train_accuracy", "val_accuracy"]
-    public var fields: [String] {
-        ["\(step)", "\(epoch)", CSVField.number(loss), CSVField.number(learningRate), CSVField.number(gradientNorm),
-         clipped ? "1" : "0", CSVField.number(seconds), field(validationLoss), field(trainAccuracy),
-         field(validationAccuracy)]
+    public func write(to line: inout CSVLine) {
+        line.integer(step)
+        line.integer(epoch)
+        line.number(loss)
+        line.number(learningRate)
+        line.number(gradientNorm)
+        line.flag(clipped)
+        line.number(seconds)
+        line.number(validationLoss)
+        line.number(trainAccuracy)
+        line.number(validationAccuracy)
     }
 }
 
@@ -83,10 +99,19 @@ public struct GradientRow: CSVRecord, Equatable, Sendable {
 
     public static let columns = ["step", "parameter", "layer", "grad_norm", "grad_mean", "grad_std", "grad_max_abs",
                                  "zero_fraction", "nonfinite", "weight_norm", "update_norm", "update_ratio"]
-    public var fields: [String] {
-        ["\(step)", CSVField.text(parameter), CSVField.text(layer), CSVField.number(norm), CSVField.number(mean),
-         CSVField.number(standardDeviation), CSVField.number(maxAbs), CSVField.number(zeroFraction), "\(nonfinite)",
-         CSVField.number(weightNorm), CSVField.number(updateNorm), CSVField.number(updateRatio)]
+    public func write(to line: inout CSVLine) {
+        line.integer(step)
+        line.text(parameter)
+        line.text(layer)
+        line.number(norm)
+        line.number(mean)
+        line.number(standardDeviation)
+        line.number(maxAbs)
+        line.number(zeroFraction)
+        line.integer(nonfinite)
+        line.number(weightNorm)
+        line.number(updateNorm)
+        line.number(updateRatio)
     }
 }
 
@@ -117,10 +142,16 @@ public struct ActivationRow: CSVRecord, Equatable, Sendable {
 
     public static let columns = ["step", "layer", "mean", "std", "min", "max", "saturated_fraction", "dead_fraction",
                                  "nonfinite"]
-    public var fields: [String] {
-        ["\(step)", CSVField.text(layer), CSVField.number(mean), CSVField.number(standardDeviation),
-         CSVField.number(min), CSVField.number(max), CSVField.number(saturatedFraction),
-         CSVField.number(deadFraction), "\(nonfinite)"]
+    public func write(to line: inout CSVLine) {
+        line.integer(step)
+        line.text(layer)
+        line.number(mean)
+        line.number(standardDeviation)
+        line.number(min)
+        line.number(max)
+        line.number(saturatedFraction)
+        line.number(deadFraction)
+        line.integer(nonfinite)
     }
 }
 
@@ -146,8 +177,14 @@ public struct HistogramRow: CSVRecord, Equatable, Sendable {
     }
 
     public static let columns = ["step", "layer", "tensor", "bin", "lo", "hi", "count"]
-    public var fields: [String] {
-        ["\(step)", CSVField.text(layer), tensor, "\(bin)", CSVField.number(lo), CSVField.number(hi), "\(count)"]
+    public func write(to line: inout CSVLine) {
+        line.integer(step)
+        line.text(layer)
+        line.word(tensor)
+        line.integer(bin)
+        line.number(lo)
+        line.number(hi)
+        line.integer(count)
     }
 }
 
@@ -216,9 +253,15 @@ public struct FindingRow: CSVRecord, Equatable, Sendable, Codable {
     }
 
     public static let columns = ["step", "layer", "kind", "severity", "value", "threshold", "message", "last_step"]
-    public var fields: [String] {
-        ["\(step)", CSVField.text(layer), kind.rawValue, severity.rawValue, CSVField.number(value), CSVField.number(threshold),
-         CSVField.text(message), lastStep.map(String.init) ?? ""]
+    public func write(to line: inout CSVLine) {
+        line.integer(step)
+        line.text(layer)
+        line.word(kind.rawValue)
+        line.word(severity.rawValue)
+        line.number(value)
+        line.number(threshold)
+        line.text(message)
+        line.integer(lastStep)
     }
 }
 
@@ -276,11 +319,22 @@ public struct GradcheckRow: CSVRecord, Equatable, Sendable {
     public static let columns = ["step", "parameter", "index", "analytic", "numeric", "abs_error", "rel_error", "verdict",
                                  "h", "forward_slope", "backward_slope", "kink_crossed", "kink_unit", "roundoff_error",
                                  "truncation_error"]
-    public var fields: [String] {
-        [step.map(String.init) ?? "", CSVField.text(parameter), CSVField.text(index), CSVField.number(analytic),
-         CSVField.number(numeric), CSVField.number(absoluteError), CSVField.number(relativeError), verdict.rawValue,
-         CSVField.number(h), CSVField.number(forwardSlope), CSVField.number(backwardSlope), kinkCrossed ? "1" : "0",
-         CSVField.text(kinkUnit), CSVField.number(roundoffError), CSVField.number(truncationError)]
+    public func write(to line: inout CSVLine) {
+        line.integer(step)
+        line.text(parameter)
+        line.text(index)
+        line.number(analytic)
+        line.number(numeric)
+        line.number(absoluteError)
+        line.number(relativeError)
+        line.word(verdict.rawValue)
+        line.number(h)
+        line.number(forwardSlope)
+        line.number(backwardSlope)
+        line.flag(kinkCrossed)
+        line.text(kinkUnit)
+        line.number(roundoffError)
+        line.number(truncationError)
     }
 
     /// Field by field, a NaN equal to a NaN (an evidence value not measured reads back as NaN).

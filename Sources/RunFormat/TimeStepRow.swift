@@ -68,14 +68,18 @@ public struct TimeStepRow: CSVRecord, Equatable, Sendable {
     public static let columns = ["step", "layer", "stack", "t", "grad_norm", "hidden_norm"]
         + gateNames.flatMap { ["gate_\($0)_mean", "gate_\($0)_saturated"] }
 
-    public var fields: [String] {
-        var fields = ["\(step)", CSVField.text(layer), "\(stack)", "\(t)", CSVField.number(gradientNorm),
-                      CSVField.number(hiddenNorm)]
+    public func write(to line: inout CSVLine) {
+        line.integer(step)
+        line.text(layer)
+        line.integer(stack)
+        line.integer(t)
+        line.number(gradientNorm)
+        line.number(hiddenNorm)
         for name in Self.gateNames {
             let gate = gate(name)
-            fields += [field(gate?.mean), field(gate?.saturated)]
+            line.number(gate?.mean)
+            line.number(gate?.saturated)
         }
-        return fields
     }
 
     /// The time ratio ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ of each (step, layer, stack) in `rows`, in the order first met;

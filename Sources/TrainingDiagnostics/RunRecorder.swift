@@ -255,9 +255,11 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
             var weights: [RecordedStep.WeightGradient] = []
             for (name, layer, g) in pendingGradients {
                 guard let index = parameterIndex[name] else { continue }
-                let value = parameterValues[index]
-                let weightNorm = value.withUnsafeBufferPointer { l2Norm($0) }
-                let updateNorm = record.updated ? details.updates[index].withUnsafeBufferPointer { l2Norm($0) } : 0
+                // The optimizer measured both norms as it applied the step; a step it did not apply (a
+                // non-finite one) left the weights as they were.
+                let applied = record.updated && index < details.updates.count ? details.updates[index] : nil
+                let weightNorm = applied?.weightNorm ?? parameterValues[index].withUnsafeBufferPointer { l2Norm($0) }
+                let updateNorm = applied?.updateNorm ?? 0
                 let ratio = weightNorm > 0 ? updateNorm / weightNorm : (updateNorm == 0 ? 0 : .infinity)
                 gradients.append(GradientRow(
                     step: record.step, parameter: name, layer: layer, norm: g.norm, mean: g.mean,

@@ -44,17 +44,35 @@ struct GradLabBench: ParsableCommand {
     @Option(help: "Rounds per workload in --peers mode.")
     var rounds = 3
 
+    @Option(help: ArgumentHelp("In --peers mode, only these workloads, comma-separated: "
+                               + PeerWorkloads.groups.joined(separator: ", ") + " (w1 is W1 and W2, w6 is W6 and W7).",
+                               valueName: "list"))
+    var workloads: String?
+
     func validate() throws {
         guard steps >= 5 else { throw ValidationError("--steps must be at least 5, got \(steps)") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1, got \(warmup)") }
         if let only, !["a-float", "a-double", "b", "train", "record", "gradcheck", "lstm", "conv"].contains(only) {
             throw ValidationError("--only takes a-float, a-double, b, train, record, gradcheck, lstm or conv, got '\(only)'")
         }
+        if let workloads {
+            guard peers != nil else { throw ValidationError("--workloads needs --peers FOLDER") }
+            let unknown = selectedWorkloads.subtracting(PeerWorkloads.groups)
+            guard unknown.isEmpty, !selectedWorkloads.isEmpty else {
+                throw ValidationError("--workloads takes a comma-separated list of "
+                                      + PeerWorkloads.groups.joined(separator: ", ") + ", got '\(workloads)'")
+            }
+        }
+    }
+
+    private var selectedWorkloads: Set<String> {
+        Set((workloads ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
     }
 
     func run() throws {
         if let peers {
-            try PeerWorkloads(folder: URL(fileURLWithPath: peers), seed: seed, steps: steps, rounds: rounds).run()
+            try PeerWorkloads(folder: URL(fileURLWithPath: peers), seed: seed, steps: steps, rounds: rounds,
+                              selected: workloads == nil ? Set(PeerWorkloads.groups) : selectedWorkloads).run()
             return
         }
         #if DEBUG

@@ -1,4 +1,5 @@
 import Backprop
+import CAllocationCounter
 import CBLAS
 import Foundation
 import GradientCheck
@@ -10,7 +11,8 @@ import TrainingDiagnostics
 ///
 /// W1  MLP 64 → 8 × 128 tanh → 10, softmax cross-entropy, batch 128, SGD (lr 0.01): one training step.
 /// W2  W1 plus, every step, per-tensor gradient norm, max |g|, mean, std, zero fraction, weight norm and
-///     update ratio of the applied update, appended to a CSV file.
+///     update ratio of the applied update (measured by the optimizer's own loop), appended to a CSV file.
+///     W1 and W2 also report heap allocations per step ("… allocations").
 /// W3  MLP 1024 → 4 × 1024 relu → 10, batch 256, Float: forward + backward as GFLOP/s, and sgemm's rate.
 /// W4  gradient check of 8 → 3 × 16 tanh → 4, batch 4, MSE, Double: full and direction modes; and of
 ///     8 → 3 × 64 tanh → 4 (9,156 parameters) in full mode ("W4 wide full").
@@ -23,6 +25,10 @@ struct PeerWorkloads {
     let seed: UInt64
     let steps: Int
     let rounds: Int
+    /// The workload groups to run (`groups`).
+    var selected = Set(groups)
+    /// The names `--workloads` takes: w1 (W1 and W2), w3, w4, w6 (W6 and W7), w8.
+    static let groups = ["w1", "w3", "w4", "w6", "w8"]
     static let w1Sizes = [64] + Array(repeating: 128, count: 8) + [10]
     static let pool = 16
 
@@ -45,31 +51,45 @@ struct PeerWorkloads {
         var results: [String: Timing] = [:]
         let (x, y) = batches()
         try export(x: x, y: y)
-        results["W1 Float"] = train(Float.self, x: x, y: y, statistics: false)
-        results["W1 Double"] = train(Double.self, x: x, y: y, statistics: false)
-        results["W2 Float"] = train(Float.self, x: x, y: y, statistics: true)
-        results["W2 Double"] = train(Double.self, x: x, y: y, statistics: true)
-        let (w3, sgemm) = w3Rates()
-        results["W3 GFLOP/s"] = w3
-        results["W3 sgemm GFLOP/s"] = sgemm
-        let (full, direction) = w4()
-        results["W4 full"] = full
-        results["W4 direction"] = direction
-        results["W4 wide full"] = w4(width: 64, repeats: 3).full
-        let convolutions = ConvolutionWorkloads(seed: seed, steps: steps, warmup: 20)
-        try convolutions.export(to: folder, rounds: rounds)
-        results["W6 Float"] = Timing(convolutions.digitsStep(rounds: rounds).times)
-        var w7: [Double] = [], w7sgemm: [Double] = []
-        for _ in 0..<rounds {
-            let large = convolutions.largeConvolution(steps: Swift.max(10, steps / 10))
-            w7.append(large.gflops)
-            w7sgemm.append(large.sgemmGflops)
+        if selected.contains("w1") {
+            for (workload, statistics) in [("W1", false), ("W2", true)] {
+                for (type, run) in [("Float", { train(Float.self, x: x, y: y, statistics: statistics) }),
+                                    ("Double", { train(Double.self, x: x, y: y, statistics: statistics) })] {
+                    let (time, allocations) = run()
+                    results["\(workload) \(type)"] = time
+                    results["\(workload) \(type) allocations"] = allocations
+                }
+            }
         }
-        results["W7 GFLOP/s"] = Timing(w7, unit: "GFLOP/s")
-        results["W7 sgemm GFLOP/s"] = Timing(w7sgemm, unit: "GFLOP/s")
-        let lstm = LSTMWorkload(seed: seed)
-        try lstm.export(to: folder)
-        results["W8 LSTM Float"] = Timing(lstm.time(rounds: rounds, steps: steps).samples)
+        if selected.contains("w3") {
+            let (w3, sgemm) = w3Rates()
+            results["W3 GFLOP/s"] = w3
+            results["W3 sgemm GFLOP/s"] = sgemm
+        }
+        if selected.contains("w4") {
+            let (full, direction) = w4()
+            results["W4 full"] = full
+            results["W4 direction"] = direction
+            results["W4 wide full"] = w4(width: 64, repeats: 3).full
+        }
+        if selected.contains("w6") {
+            let convolutions = ConvolutionWorkloads(seed: seed, steps: steps, warmup: 20)
+            try convolutions.export(to: folder, rounds: rounds)
+            results["W6 Float"] = Timing(convolutions.digitsStep(rounds: rounds).times)
+            var w7: [Double] = [], w7sgemm: [Double] = []
+            for _ in 0..<rounds {
+                let large = convolutions.largeConvolution(steps: Swift.max(10, steps / 10))
+                w7.append(large.gflops)
+                w7sgemm.append(large.sgemmGflops)
+            }
+            results["W7 GFLOP/s"] = Timing(w7, unit: "GFLOP/s")
+            results["W7 sgemm GFLOP/s"] = Timing(w7sgemm, unit: "GFLOP/s")
+        }
+        if selected.contains("w8") {
+            let lstm = LSTMWorkload(seed: seed)
+            try lstm.export(to: folder)
+            results["W8 LSTM Float"] = Timing(lstm.time(rounds: rounds, steps: steps).samples)
+        }
         let info: [String: String] = [
             "openblas_core": String(cString: openblas_get_corename()),
             "openblas_threads": "\(openblas_get_num_threads())",
@@ -122,55 +142,50 @@ struct PeerWorkloads {
             .write(to: folder.appendingPathComponent("w1.json"))
     }
 
-    /// Milliseconds per W1 (or W2) step over `rounds` × `steps` steps after a warm-up round.
-    func train<Scalar: TensorScalar>(_ type: Scalar.Type, x: [[Double]], y: [[Int]], statistics: Bool) -> Timing {
+    /// Milliseconds per W1 (or W2) step over `rounds` × `steps` steps after a warm-up round, and heap
+    /// allocations per step over each timed round.
+    func train<Scalar: TensorScalar>(_ type: Scalar.Type, x: [[Double]], y: [[Int]], statistics: Bool)
+        -> (Timing, allocations: Timing) {
         let model = model(Scalar.self)
         let loss = SoftmaxCrossEntropy<Scalar>()
         let optimizer = OptimizerKind.sgd.make(parameters: model.parameters, learningRate: 0.01)
         let inputs = x.map { Tensor<Scalar>(shape: [128, 64], scalars: $0.map { Scalar($0) }) }
         let targets = y.map { LossTarget<Scalar>.classes($0) }
         let parameters = model.parameters
-        let previous = parameters.map { $0.parameter.value.copy() }
+        var updates: [AppliedUpdate] = []
         let csv = folder.appendingPathComponent("w2-gradlab-\(Scalar.self).csv")
         try? FileManager.default.removeItem(at: csv)
         let writer = statistics ? try? CSVTableWriter<GradientRow>(url: csv) : nil
-        var samples: [Double] = []
+        var samples: [Double] = [], allocations: [Double] = []
         for round in 0...rounds {
+            let allocationsBefore = gradlab_allocation_count()
             for step in 0..<steps {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let b = step % Self.pool
                 model.zeroGradients()
                 _ = loss.forward(model.forward(inputs[b], mode: .training), targets[b])
                 _ = model.backward(loss.backward())
-                if statistics { for (p, n) in zip(previous, parameters) { p.assign(from: n.parameter.value) } }
-                optimizer.step()
                 if let writer {
+                    optimizer.step(measuringInto: &updates)
                     for (index, named) in parameters.enumerated() {
                         let g = named.parameter.gradient.withUnsafeBufferPointer { TensorStatistics($0) }
-                        let value = named.parameter.value, before = previous[index]
-                        var weight = 0.0, update = 0.0
-                        value.withUnsafeBufferPointer { v in
-                            before.withUnsafeBufferPointer { p in
-                                for i in v.indices {
-                                    weight += Double(v[i]) * Double(v[i])
-                                    let d = Double(v[i]) - Double(p[i])
-                                    update += d * d
-                                }
-                            }
-                        }
+                        let applied = updates[index]
                         writer.append(GradientRow(step: step + 1, parameter: named.name, layer: "", norm: g.norm,
                                                   mean: g.mean, standardDeviation: g.standardDeviation, maxAbs: g.maxAbs,
                                                   zeroFraction: g.zeroFraction, nonfinite: g.nonfinite,
-                                                  weightNorm: weight.squareRoot(), updateNorm: update.squareRoot(),
-                                                  updateRatio: update.squareRoot() / weight.squareRoot()))
+                                                  weightNorm: applied.weightNorm, updateNorm: applied.updateNorm,
+                                                  updateRatio: applied.updateNorm / applied.weightNorm))
                     }
                     if step % 100 == 99 { try? writer.flush() }
+                } else {
+                    optimizer.step()
                 }
                 if round > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
             }
+            if round > 0 { allocations.append(Double(gradlab_allocation_count() - allocationsBefore) / Double(steps)) }
         }
         try? writer?.flush()
-        return Timing(samples)
+        return (Timing(samples), Timing(allocations, unit: "allocations/step"))
     }
 
     func w3Rates() -> (Timing, Timing) {

@@ -156,3 +156,72 @@ final class ClippingAndScheduleTests: XCTestCase {
         XCTAssertNil(LearningRateSchedule(parsing: "linear", totalSteps: 1))
     }
 }
+
+/// `step(measuringInto:)` against `step()` on a twin: the same weights to the bit, and norms equal to
+/// those of the change and of the weights computed here from copies.
+final class AppliedUpdateTests: XCTestCase {
+    private let kinds = OptimizerKind.allCases
+
+    /// Two parameters of 37 and 8 elements (a tail after the eight-lane loop, and none), random values and
+    /// gradients, three steps.
+    private func twins<Scalar: TensorScalar>(_ kind: OptimizerKind, _: Scalar.Type)
+        -> (plain: any Optimizer<Scalar>, measured: any Optimizer<Scalar>) {
+        func parameters() -> [NamedParameter<Scalar>] {
+            var generator = RandomGenerator(seed: 11)
+            return [37, 8].enumerated().map { index, count in
+                let value = Tensor<Scalar>(shape: [count], scalars: (0..<count).map { _ in Scalar(generator.nextNormal()) })
+                return NamedParameter(name: "p\(index)", parameter: Parameter(value), role: .weight)
+            }
+        }
+        return (kind.make(parameters: parameters(), learningRate: 0.05, weightDecay: 0.01),
+                kind.make(parameters: parameters(), learningRate: 0.05, weightDecay: 0.01))
+    }
+
+    private func assertMeasured<Scalar: TensorScalar>(_ type: Scalar.Type) {
+        for kind in kinds {
+            let (plain, measured) = twins(kind, type)
+            var generator = RandomGenerator(seed: 3)
+            var updates: [AppliedUpdate] = []
+            for step in 1...3 {
+                for (a, b) in zip(plain.parameters, measured.parameters) {
+                    for i in 0..<a.parameter.value.count {
+                        let g = Scalar(generator.nextNormal())
+                        a.parameter.gradient[i] = g
+                        b.parameter.gradient[i] = g
+                    }
+                }
+                let before = measured.parameters.map(\.parameter.value.scalars)
+                plain.step()
+                measured.step(measuringInto: &updates)
+                XCTAssertEqual(updates.count, 2, "\(kind) step \(step)")
+                for (index, (a, b)) in zip(plain.parameters, measured.parameters).enumerated() {
+                    let after = b.parameter.value.scalars
+                    XCTAssertEqual(a.parameter.value.scalars, after, "\(kind) step \(step): weights differ from step()")
+                    let change = zip(after, before[index]).map { Double($0 - $1) }
+                    let changeNorm = change.map { $0 * $0 }.reduce(0, +).squareRoot()
+                    let weightNorm = after.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+                    XCTAssertGreaterThan(changeNorm, 0, "\(kind) step \(step): the step moved nothing")
+                    XCTAssertEqual(updates[index].updateNorm, changeNorm, accuracy: 1e-12 * changeNorm,
+                                   "\(kind) step \(step) \(b.name) update norm")
+                    XCTAssertEqual(updates[index].weightNorm, weightNorm, accuracy: 1e-12 * weightNorm,
+                                   "\(kind) step \(step) \(b.name) weight norm")
+                }
+            }
+            XCTAssertEqual(measured.stepCount, 3)
+        }
+    }
+
+    func testMeasuredStepEqualsPlainStepAndMeasuresTheChangeInFloat() { assertMeasured(Float.self) }
+    func testMeasuredStepEqualsPlainStepAndMeasuresTheChangeInDouble() { assertMeasured(Double.self) }
+
+    /// An update below half an ulp of the weight leaves it unchanged: the applied update is 0, not γ·g.
+    func testAnUpdateThatRoundsAwayMeasuresZero() {
+        let parameter = Parameter(Tensor<Float>(shape: [3], scalars: [1, 1, 1]))
+        let sgd = SGD(parameters: [NamedParameter(name: "w", parameter: parameter, role: .weight)], learningRate: 1e-9)
+        for i in 0..<3 { parameter.gradient[i] = 1 }
+        var updates: [AppliedUpdate] = []
+        sgd.step(measuringInto: &updates)
+        XCTAssertEqual(parameter.value.scalars, [1, 1, 1])
+        XCTAssertEqual(updates, [AppliedUpdate(updateNorm: 0, weightNorm: 3.0.squareRoot())])
+    }
+}

@@ -138,8 +138,12 @@ final class Recorder: TrainingObserver {
         norms.append(record.gradientNorm)
         if let details {
             let after = details.layers.flatMap(\.parameters).map(\.parameter.value.scalars)
+            // The norms the optimizer measured against those of the weights' change, computed here.
+            let norm = { (v: [Float]) in v.map { Double($0) * Double($0) }.reduce(0, +).squareRoot() }
             let change = zip(after, weightsBefore).map { zip($0, $1).map { $0 - $1 } }
-            updateMatchesWeightChange.append(change == details.updates.map(\.scalars))
+            let close = { (a: Double, b: Double) in abs(a - b) <= 1e-12 * max(abs(b), 1e-30) }
+            updateMatchesWeightChange.append(details.updates.count == change.count && zip(details.updates, zip(change, after))
+                .allSatisfy { close($0.updateNorm, norm($1.0)) && close($0.weightNorm, norm($1.1)) && $0.updateNorm > 0 })
             updateCount = details.updates.count
         }
     }

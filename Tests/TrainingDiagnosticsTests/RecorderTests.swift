@@ -10,9 +10,11 @@ final class TensorCapture: TrainingObserver {
     var gradients: [Int: [String: [Double]]] = [:]
     var weights: [Int: [String: [Double]]] = [:]
     var updates: [Int: [[Double]]] = [:]
+    private var before: [[Double]] = []
     var outputs: [Int: [String: [Double]]] = [:]
     func wantsDetails(atStep step: Int) -> Bool { true }
     func stepDidComputeGradients(_ details: StepDetails<Double>) {
+        before = details.layers.flatMap(\.parameters).map(\.parameter.value.scalars)
         for view in details.layers {
             outputs[details.step, default: [:]][view.name] = view.output.scalars
             for p in view.parameters { gradients[details.step, default: [:]][p.name] = p.parameter.gradient.scalars }
@@ -20,7 +22,9 @@ final class TensorCapture: TrainingObserver {
     }
     func stepDidFinish(_ record: StepRecord, details: StepDetails<Double>?) {
         guard let details else { return }
-        updates[record.step] = details.updates.map(\.scalars)
+        // Δθ from copies taken before and after the step, in `model.parameters` order (the layers' order).
+        let after = details.layers.flatMap(\.parameters).map(\.parameter.value.scalars)
+        updates[record.step] = zip(after, before).map { zip($0, $1).map { $0 - $1 } }
         for view in details.layers {
             for p in view.parameters { weights[record.step, default: [:]][p.name] = p.parameter.value.scalars }
         }
