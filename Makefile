@@ -106,9 +106,12 @@ bench-peers: setup
 	$(SWIFT) build -c release --product gradlab
 	test -x $(PEERS_VENV)/bin/python || /usr/bin/python3 -m venv $(PEERS_VENV)
 	$(PEERS_VENV)/bin/pip install --quiet --disable-pip-version-check -r Sources/gradlab-bench/peers/requirements.txt
+	rm -f .build/bench-peers/results-*.json
 	bin=$$($(SWIFT) build -c release --show-bin-path); \
-	OPENBLAS_NUM_THREADS=1 $(PEERS_VENV)/bin/python Sources/gradlab-bench/peers/bench_peers.py \
-	  $$bin/gradlab-bench $$bin/gradlab .build/bench-peers docs
+	for threads in 1 2; do \
+	  $(PEERS_VENV)/bin/python Sources/gradlab-bench/peers/bench_peers.py \
+	    $$bin/gradlab-bench $$bin/gradlab .build/bench-peers docs --threads $$threads || exit 1; \
+	done
 
 # Coverage-guided fuzzing of the readers of untrusted files: libFuzzer with the address sanitizer, both
 # from the Swift toolchain. The targets (Fuzz/<Name>/) are declared only with GRADLAB_FUZZ=1 and built

@@ -37,9 +37,10 @@ let package = Package(
 
         // Library modules.
         .target(name: "RunFormat"),
+        .target(name: "CParallel"),
         .target(
             name: "Backprop",
-            dependencies: ["CBLAS", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["CBLAS", "CParallel", .product(name: "RealModule", package: "swift-numerics")]
         ),
         .target(name: "GradientCheck", dependencies: ["Backprop", "RunFormat"]),
         .target(

@@ -1,4 +1,6 @@
 import CBLAS
+import CParallel
+import Glibc
 import RealModule
 
 /// The element types a `Tensor` can hold: `Float` and `Double`.
@@ -80,9 +82,9 @@ extension Float: TensorScalar {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
-            blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+        ParallelProduct(isDouble: false, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                        alpha: Double(alpha), a: UnsafeRawPointer(a), lda: lda, b: UnsafeRawPointer(b), ldb: ldb,
+                        beta: Double(beta), c: UnsafeMutableRawPointer(c), ldc: ldc).run()
     }
 
     public static func tanh(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
@@ -118,9 +120,9 @@ extension Double: TensorScalar {
         b: UnsafePointer<Double>, ldb: Int,
         beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        cblas_dgemm(
-            CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
-            blasInt(m), blasInt(n), blasInt(k), alpha, a, blasInt(lda), b, blasInt(ldb), beta, c, blasInt(ldc))
+        ParallelProduct(isDouble: true, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                        alpha: alpha, a: UnsafeRawPointer(a), lda: lda, b: UnsafeRawPointer(b), ldb: ldb,
+                        beta: beta, c: UnsafeMutableRawPointer(c), ldc: ldc).run()
     }
 
     /// Within 3 ulp of libm's `tanh` (gradient checks run in Double and want it right to the last bits;
@@ -136,15 +138,108 @@ private func blasInt(_ value: Int) -> blasint {
     return blasint(value)
 }
 
-/// The BLAS library's own threads.
+/// The threads GradLab's matrix products use: OpenBLAS always runs single-threaded, and a product large
+/// enough to gain is split in row (or column) blocks over GradLab's own helper threads (`CParallel`),
+/// each block one single-threaded OpenBLAS call.
+///
+/// OpenBLAS's own threaded driver allocates its job table on the heap for every product it threads; the
+/// helpers here are started once and a product's dispatch allocates nothing. The count starts at
+/// `OPENBLAS_NUM_THREADS` when that is set to a positive number, else at the number of online cores.
+/// A block boundary is a multiple of 16 rows or columns, and every output element is still one
+/// OpenBLAS dot product over the whole of k.
 public enum BLASThreads {
-    /// How many threads OpenBLAS uses for one product.
-    public static var count: Int { Int(openblas_get_num_threads()) }
+    /// How many threads one product may use, the caller's included.
+    public static var count: Int {
+        _ = configured
+        return Int(gradlab_parallel_threads())
+    }
 
-    /// Sets OpenBLAS's thread count: 1 when the caller runs several trainings in parallel, so that they do
-    /// not oversubscribe the cores.
+    /// Sets the thread count: 1 when the caller runs several trainings in parallel, so that they do not
+    /// oversubscribe the cores.
     public static func set(_ count: Int) {
-        precondition(count > 0, "BLAS thread count must be positive, got \(count)")
-        openblas_set_num_threads(Int32(count))
+        precondition(count > 0, "thread count must be positive, got \(count)")
+        _ = configured
+        gradlab_parallel_set_threads(Int32(Swift.min(count, 64)))
+    }
+
+    /// Products below this many flops (2·m·n·k) stay on the calling thread: splitting them costs more than
+    /// it saves.
+    static let minimumSplitFlops = 1 << 21
+
+    /// Runs once, before the first product: OpenBLAS to one thread, the helpers started.
+    static let configured: Void = {
+        openblas_set_num_threads(1)
+        var threads = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if let text = getenv("OPENBLAS_NUM_THREADS").map({ String(cString: $0) }), let value = Int(text), value > 0 {
+            threads = value
+        }
+        gradlab_parallel_set_threads(Int32(Swift.max(1, Swift.min(threads, 64))))
+    }()
+}
+
+/// One block of the `ParallelProduct` that `context` points at.
+private let productTask: gradlab_parallel_task = { context, part, parts in
+    guard let context else { return }
+    context.assumingMemoryBound(to: ParallelProduct.self).pointee.block(part: Int(part), parts: Int(parts))
+}
+
+/// One row-major product `C ← alpha · op(A) · op(B) + beta · C`, split over `BLASThreads` into blocks of
+/// rows of C (or of columns, when C is wider than it is tall).
+private struct ParallelProduct {
+    var isDouble: Bool
+    var transposeA: Bool, transposeB: Bool
+    var m: Int, n: Int, k: Int
+    var alpha: Double
+    var a: UnsafeRawPointer, lda: Int
+    var b: UnsafeRawPointer, ldb: Int
+    var beta: Double
+    var c: UnsafeMutableRawPointer, ldc: Int
+
+    func run() {
+        _ = BLASThreads.configured
+        let splitLength = Swift.max(m, n)
+        guard 2 * m * n * k >= BLASThreads.minimumSplitFlops, splitLength >= 32, gradlab_parallel_threads() > 1 else {
+            return block(part: 0, parts: 1)
+        }
+        var product = self
+        let parts = Int32(Swift.min(Int(gradlab_parallel_threads()), splitLength / 16))
+        withUnsafeMutablePointer(to: &product) { pointer in
+            gradlab_parallel_run(productTask, UnsafeMutableRawPointer(pointer), parts)
+        }
+    }
+
+    /// Block `part` of `parts`: rows [start, start + count) of C (or columns, if n > m).
+    func block(part: Int, parts: Int) {
+        let scalar = isDouble ? 8 : 4
+        let rows = m >= n
+        let length = rows ? m : n
+        let size = parts == 1 ? length : (length + parts - 1) / parts + 15 & ~15
+        let start = part * size
+        let count = Swift.min(size, length - start)
+        guard count > 0 else { return }
+        var a = self.a, b = self.b, c = self.c
+        var m = self.m, n = self.n
+        if rows {
+            // Rows of op(A): rows of A, or columns of A when transposed.
+            a += (transposeA ? start : start * lda) * scalar
+            c += start * ldc * scalar
+            m = count
+        } else {
+            // Columns of op(B): columns of B, or rows of B when transposed.
+            b += (transposeB ? start * ldb : start) * scalar
+            c += start * scalar
+            n = count
+        }
+        if isDouble {
+            cblas_dgemm(CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
+                        blasInt(m), blasInt(n), blasInt(k), alpha, a.assumingMemoryBound(to: Double.self), blasInt(lda),
+                        b.assumingMemoryBound(to: Double.self), blasInt(ldb), beta,
+                        c.assumingMemoryBound(to: Double.self), blasInt(ldc))
+        } else {
+            cblas_sgemm(CblasRowMajor, cblasTranspose(transposeA), cblasTranspose(transposeB),
+                        blasInt(m), blasInt(n), blasInt(k), Float(alpha), a.assumingMemoryBound(to: Float.self),
+                        blasInt(lda), b.assumingMemoryBound(to: Float.self), blasInt(ldb), Float(beta),
+                        c.assumingMemoryBound(to: Float.self), blasInt(ldc))
+        }
     }
 }

@@ -82,20 +82,19 @@ struct GradLabBench: ParsableCommand {
         let large = [1024, 1024, 1024, 1024, 1024, 10]
         print("workload                                   median ms   p10 ms   p90 ms   allocs/step   GFLOP/s")
         func wanted(_ name: String) -> Bool { only == nil || only == name }
-        let threads = openblas_get_num_threads()
-        print("OpenBLAS threads: \(threads)")
+        let threads = BLASThreads.count
+        print("threads (BLASThreads): \(threads)")
         if wanted("a-float") {
             let a32 = measure(Float.self, sizes: small, activation: .tanh, batch: 128)
             report("(a) MLP 64-128x8-10 tanh, batch 128, Float", a32)
             print(String(format: "(a) Float: %.3f ms per step (target 0.5), %.2f allocations per step (target 0)",
                          a32.median, a32.allocationsPerStep))
             if threads > 1 {
-                // OpenBLAS's multi-threaded gemm driver allocates its job table on every call; with one
-                // thread it allocates nothing, which isolates GradLab's own allocations.
-                openblas_set_num_threads(1)
+                // The same step on one thread, to show what the helper threads bring.
+                BLASThreads.set(1)
                 let single = measure(Float.self, sizes: small, activation: .tanh, batch: 128)
-                openblas_set_num_threads(threads)
-                report("(a) same, OpenBLAS on 1 thread", single)
+                BLASThreads.set(threads)
+                report("(a) same, on 1 thread", single)
             }
         }
         if wanted("a-double") {
@@ -263,8 +262,9 @@ struct GradLabBench: ParsableCommand {
         var times: [Double] = []
         for round in 0..<(warmup + steps) {
             let start = DispatchTime.now().uptimeNanoseconds
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(n), blasint(k),
-                        1, a, blasint(k), b, blasint(k), 0, &c, blasint(n))
+            // Through the engine's gemm, so that the reference runs on the same threads (`BLASThreads`).
+            Float.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k,
+                       alpha: 1, a: a, lda: k, b: b, ldb: k, beta: 0, c: &c, ldc: n)
             if round >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
         times.sort()

@@ -104,12 +104,13 @@ struct ConvolutionWorkloads {
         var sgemm: [Double] = []
         for round in 0..<(steps + 3) {
             let start = DispatchTime.now().uptimeNanoseconds
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k),
-                        1, a, blasint(k), cols, blasint(n), 0, &y, blasint(n))
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(k), blasint(n),
-                        1, dy, blasint(n), cols, blasint(n), 0, &dw, blasint(k))
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(k), blasint(n), blasint(m),
-                        1, a, blasint(k), dy, blasint(n), 0, &dcols, blasint(n))
+            // Through the engine's gemm, so that the reference runs on the same threads (`BLASThreads`).
+            Float.gemm(transposeA: false, transposeB: false, m: m, n: n, k: k,
+                       alpha: 1, a: a, lda: k, b: cols, ldb: n, beta: 0, c: &y, ldc: n)
+            Float.gemm(transposeA: false, transposeB: true, m: m, n: k, k: n,
+                       alpha: 1, a: dy, lda: n, b: cols, ldb: n, beta: 0, c: &dw, ldc: k)
+            Float.gemm(transposeA: true, transposeB: false, m: k, n: n, k: m,
+                       alpha: 1, a: a, lda: k, b: dy, ldb: n, beta: 0, c: &dcols, ldc: n)
             if round >= 3 { sgemm.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
         }
         let median = times.sorted()[times.count / 2], sgemmMedian = sgemm.sorted()[sgemm.count / 2]
@@ -142,18 +143,16 @@ extension GradLabBench {
     /// `--only conv`: W6 and W7 with their targets.
     func convolutionTimings() {
         let workloads = ConvolutionWorkloads(seed: seed, steps: steps, warmup: warmup)
-        let threads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(threads) }
+        // On the threads OPENBLAS_NUM_THREADS asks for (`BLASThreads`): one in `make bench-peers`' first pass.
         let digits = workloads.digitsStep()
         let sorted = digits.times.sorted()
-        print(String(format: "(c) digits convnet [64,1,8,8] conv16-conv32-maxpool-linear, SGD step, Float, 1 thread: "
+        print(String(format: "(c) digits convnet [64,1,8,8] conv16-conv32-maxpool-linear, SGD step, Float: "
                      + "median %.3f ms (p10 %.3f, p90 %.3f), %.2f allocations per step",
                      sorted[sorted.count / 2], sorted[sorted.count / 10], sorted[sorted.count * 9 / 10],
                      digits.allocationsPerStep))
         let large = workloads.largeConvolution(steps: Swift.max(10, steps / 10))
         let t = large.times.sorted()
-        print(String(format: "(d) Conv2d(64, 64, 3, padding=1) on [8,64,32,32], forward+backward, Float, 1 thread: "
+        print(String(format: "(d) Conv2d(64, 64, 3, padding=1) on [8,64,32,32], forward+backward, Float: "
                      + "median %.2f ms, %.1f GFLOP/s; sgemm on the same three products %.1f GFLOP/s: %.1f%% "
                      + "(target 60%%)", t[t.count / 2], large.gflops, large.sgemmGflops,
                      100 * large.gflops / large.sgemmGflops))

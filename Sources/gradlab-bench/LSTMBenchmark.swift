@@ -4,7 +4,7 @@ import CBLAS
 import Foundation
 
 /// W8, an LSTM training step: LSTM(16, 128) over T = 50, batch 32, then LastTimeStep → Linear(128, 1),
-/// MSE against a normal target, plain SGD (lr 0.01), Float, OpenBLAS on one thread. The same step with
+/// MSE against a normal target, plain SGD (lr 0.01), Float, on the threads `BLASThreads` gives. The same step with
 /// torch's `nn.LSTM` is timed by the peers script from the weights and batches exported here.
 struct LSTMWorkload {
     static let input = 16, hidden = 128, steps = 50, batch = 32, pool = 8, learningRate = 0.01
@@ -48,9 +48,7 @@ struct LSTMWorkload {
         let targets = y.map { LossTarget<Float>.values(Tensor(shape: [Self.batch, 1], scalars: $0.map { Float($0) })) }
         let loss = MeanSquaredError<Float>()
         let optimizer = SGD<Float>(parameters: model.parameters, learningRate: Self.learningRate)
-        let threads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(threads) }
+        // On the threads OPENBLAS_NUM_THREADS asks for (`BLASThreads`): one in `make bench-peers`' first pass.
         var samples: [Double] = [], allocations: UInt64 = 0, last: Float = 0
         samples.reserveCapacity(rounds * steps)
         for round in 0...rounds {
@@ -100,7 +98,7 @@ extension GradLabBench {
     func lstmTimings() {
         let (samples, allocations, loss) = LSTMWorkload(seed: seed).time(rounds: 3, steps: max(steps / 4, 25))
         let s = samples.sorted()
-        print(String(format: "(W8) LSTM(16, 128) T 50 batch 32 → LastTimeStep → Linear(128, 1), MSE, SGD, Float, 1 thread: "
+        print(String(format: "(W8) LSTM(16, 128) T 50 batch 32 → LastTimeStep → Linear(128, 1), MSE, SGD, Float: "
                      + "median %.3f ms per step (p10 %.3f, p90 %.3f), %.2f allocations per step, last loss %.4f",
                      s[s.count / 2], s[s.count / 10], s[s.count * 9 / 10], allocations, loss))
     }

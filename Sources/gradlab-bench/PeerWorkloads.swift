@@ -18,7 +18,7 @@ import TrainingDiagnostics
 ///     8 → 3 × 64 tanh → 4 (9,156 parameters) in full mode ("W4 wide full").
 /// W6, W7  the convolution workloads (`ConvolutionWorkloads`): a digits convnet's training step, and a
 ///     large convolution's forward + backward as GFLOP/s beside sgemm on the same products.
-/// W8  LSTM(16, 128) over T 50, batch 32 → LastTimeStep → Linear(128, 1), MSE, SGD, Float, one thread
+/// W8  LSTM(16, 128) over T 50, batch 32 → LastTimeStep → Linear(128, 1), MSE, SGD, Float
 ///     (`LSTMWorkload`): one training step.
 struct PeerWorkloads {
     let folder: URL
@@ -60,6 +60,8 @@ struct PeerWorkloads {
                     results["\(workload) \(type) allocations"] = allocations
                 }
             }
+            results["W1 Float product floor"] = productFloor(Float.self)
+            results["W1 Double product floor"] = productFloor(Double.self)
         }
         if selected.contains("w3") {
             let (w3, sgemm) = w3Rates()
@@ -93,6 +95,7 @@ struct PeerWorkloads {
         let info: [String: String] = [
             "openblas_core": String(cString: openblas_get_corename()),
             "openblas_threads": "\(openblas_get_num_threads())",
+            "gradlab_threads": "\(BLASThreads.count)",
         ]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -186,6 +189,41 @@ struct PeerWorkloads {
         }
         try? writer?.flush()
         return (Timing(samples), Timing(allocations, unit: "allocations/step"))
+    }
+
+    /// The products of one W1 step alone, as `Dense` calls them (forward y = x·Wᵀ, backward dW = dyᵀ·x and
+    /// dx = dy·W for every layer) through the same `gemm`, in milliseconds: W1's floor at this run's rate.
+    func productFloor<Scalar: TensorScalar>(_: Scalar.Type) -> Timing {
+        let sizes = Self.w1Sizes, batch = 128
+        var generator = RandomGenerator(seed: seed)
+        func random(_ count: Int) -> [Scalar] { (0..<count).map { _ in Scalar(generator.nextNormal()) } }
+        let weights = zip(sizes, sizes.dropFirst()).map { random($0 * $1) }
+        let activations = sizes.map { random(batch * $0) }
+        var outputs = sizes.map { [Scalar](repeating: 0, count: batch * $0) }
+        var gradients = weights.map { [Scalar](repeating: 0, count: $0.count) }
+        var samples: [Double] = []
+        for round in 0...rounds {
+            for _ in 0..<steps {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for layer in 0..<weights.count {
+                    let (n, k) = (sizes[layer + 1], sizes[layer])
+                    Scalar.gemm(transposeA: false, transposeB: true, m: batch, n: n, k: k, alpha: 1,
+                                a: activations[layer], lda: k, b: weights[layer], ldb: k, beta: 0,
+                                c: &outputs[layer + 1], ldc: n)
+                }
+                for layer in (0..<weights.count).reversed() {
+                    let (n, k) = (sizes[layer + 1], sizes[layer])
+                    Scalar.gemm(transposeA: true, transposeB: false, m: n, n: k, k: batch, alpha: 1,
+                                a: activations[layer + 1], lda: n, b: activations[layer], ldb: k, beta: 0,
+                                c: &gradients[layer], ldc: k)
+                    Scalar.gemm(transposeA: false, transposeB: false, m: batch, n: k, k: n, alpha: 1,
+                                a: activations[layer + 1], lda: n, b: weights[layer], ldb: k, beta: 0,
+                                c: &outputs[layer], ldc: k)
+                }
+                if round > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+            }
+        }
+        return Timing(samples)
     }
 
     func w3Rates() -> (Timing, Timing) {

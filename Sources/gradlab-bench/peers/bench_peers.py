@@ -1,27 +1,34 @@
 """GradLab against PyTorch, JAX and numpy on the same workloads (docs/BENCHMARKS.md).
 
-Usage: bench_peers.py GRADLAB_BENCH GRADLAB OUT_DIR DOCS_DIR [--steps N] [--rounds R]
+Usage: bench_peers.py GRADLAB_BENCH GRADLAB OUT_DIR DOCS_DIR [--steps N] [--rounds R] [--threads T]
 
 gradlab-bench --peers exports W1's initial weights and batches and times GradLab's side; this script
 loads the same numbers into each peer, times the same steps (W6 and W7: the convolutions), times W5 (`gradlab report` on a synthetic
 run of 20 layers × 10,000 steps), and writes docs/BENCHMARKS.md and docs/benchmarks.csv. Every side runs
-on one thread (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1), XLA's CPU backend on one thread), so
-the ratios compare implementations, not thread pools.
+on T threads (default 1: OPENBLAS_NUM_THREADS=T for GradLab and numpy, torch.set_num_threads(T), XLA's CPU
+backend on T threads), so the ratios compare implementations, not thread pools. Each pass keeps its
+figures in OUT_DIR/results-T.json; the document holds every thread count measured so far in OUT_DIR
+(`make bench-peers` runs T = 1, then T = 2), and each pass must run in a fresh process, since the thread
+counts are fixed when numpy, torch and JAX load.
 """
 import csv, json, os, pathlib, platform, subprocess, sys, time
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
-import numpy as np
 
 bench, gradlab, out, docs = map(pathlib.Path, sys.argv[1:5])
 args = sys.argv[5:]
 steps = int(args[args.index("--steps") + 1]) if "--steps" in args else 300
 rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 3
+threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 1
+if threads < 1:
+    sys.exit(f"bench_peers.py: --threads must be at least 1, got {threads}")
+os.environ["OPENBLAS_NUM_THREADS"] = str(threads)
+os.environ["XLA_FLAGS"] = (f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} "
+                           f"intra_op_parallelism_threads={threads}")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+import numpy as np
+
 out.mkdir(parents=True, exist_ok=True); docs.mkdir(parents=True, exist_ok=True)
 
-print("GradLab (gradlab-bench --peers) ...", flush=True)
+print(f"GradLab (gradlab-bench --peers), {threads} thread(s) ...", flush=True)
 subprocess.run([str(bench), "--peers", str(out), "--steps", str(steps), "--rounds", str(rounds)], check=True)
 gradlab_results = json.loads((out / "gradlab.json").read_text())
 info = json.loads((out / "gradlab-info.json").read_text())
@@ -83,7 +90,7 @@ def numpy_w1(dtype, statistics):
 
 # ---- PyTorch: nn.Sequential, torch.optim.SGD, a loop over named_parameters for W2.
 import torch
-torch.set_num_threads(1)
+torch.set_num_threads(threads)
 def torch_model(dtype, sizes, activation):
     layers = []
     for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
@@ -282,66 +289,122 @@ results[("W5 report", "GradLab")] = stats(samples)
 
 for name, t in gradlab_results.items():
     results[(name, "GradLab")] = t
+results[("W1 Float product floor", "GradLab")] = gradlab_results["W1 Float product floor"]
 
-# ---- Output.
+# ---- Output: this pass's figures, then the document from every pass in OUT_DIR (1 thread, 2 threads, ...).
+(out / f"results-{threads}.json").write_text(json.dumps({f"{w}|{p}": t for (w, p), t in results.items()}, indent=1))
+passes = {}
+for path in sorted(out.glob("results-*.json")):
+    count = int(path.stem.split("-", 1)[1])
+    passes[count] = {tuple(k.split("|", 1)): v for k, v in json.loads(path.read_text()).items()}
+counts = sorted(passes)
+label = {n: f"{n} thread" + ("s" if n > 1 else "") for n in counts}
+
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 versions = {"numpy": np.__version__, "torch": torch.__version__, "jax": jax.__version__, "python": platform.python_version()}
-rows = []
-for (workload, peer), t in sorted(results.items()):
-    rows.append([workload, peer, t["unit"], f"{t['median']:.6g}", f"{t['p10']:.6g}", f"{t['p90']:.6g}"])
+keys = sorted({key for n in counts for key in passes[n]})
 with open(docs / "benchmarks.csv", "w", newline="") as f:
-    w = csv.writer(f); w.writerow(["workload", "implementation", "unit", "median", "p10", "p90"]); w.writerows(rows)
+    w = csv.writer(f); w.writerow(["threads", "workload", "implementation", "unit", "median", "p10", "p90"])
+    for n in counts:
+        for (workload, peer) in keys:
+            t = passes[n].get((workload, peer))
+            if t: w.writerow([n, workload, peer, t["unit"], f"{t['median']:.6g}", f"{t['p10']:.6g}", f"{t['p90']:.6g}"])
 
-def ratio(workload, peer, higher_is_better=False):
-    g, p = results.get((workload, "GradLab")), results.get((workload, peer))
+def ratio(r, workload, peer, higher_is_better=False):
+    g, p = r.get((workload, "GradLab")), r.get((workload, peer))
     if not g or not p: return None
     return g["median"] / p["median"] if higher_is_better else p["median"] / g["median"]
+
+def quotient(r, a, b):
+    x, y = r.get(a), r.get(b)
+    return x["median"] / y["median"] if x and y else None
+
+def fmt(value, spec):
+    return "—" if value is None else format(value, spec)
 
 lines = ["# Benchmarks: GradLab against PyTorch, JAX and numpy", "",
          "Generated by `make bench-peers` (Sources/gradlab-bench/peers/bench_peers.py); do not edit by hand.", "",
          f"- Machine: {cpu}, {os.cpu_count()} cores; {platform.system()} {platform.release()}",
          f"- Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "; GradLab from its release build",
-         f"- Threads: one everywhere (OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, torch.set_num_threads(1), "
-         f"XLA_FLAGS={os.environ['XLA_FLAGS']})",
-         f"- BLAS: OpenBLAS core {info['openblas_core']} for GradLab and numpy; torch uses its own bundled BLAS (MKL/oneDNN "
-         f"or OpenBLAS as built); JAX uses XLA's Eigen kernels",
+         "- Threads: each column is one pass with every side on that many threads: OPENBLAS_NUM_THREADS=T (GradLab's "
+         "own product threads and numpy's OpenBLAS), torch.set_num_threads(T), XLA_FLAGS="
+         "\"--xla_cpu_multi_thread_eigen=… intra_op_parallelism_threads=T\"",
+         f"- BLAS: OpenBLAS core {info['openblas_core']} for GradLab (always single-threaded inside; GradLab splits "
+         "large products over its own threads) and numpy; torch uses its own bundled BLAS (MKL/oneDNN "
+         "or OpenBLAS as built); JAX uses XLA's Eigen kernels",
          f"- {steps} timed steps per round, {rounds} rounds after a warm-up round; medians with p10 and p90 of all steps", "",
-         "| workload | implementation | median | p10 | p90 | unit |", "| --- | --- | ---: | ---: | ---: | --- |"]
-for r in rows:
-    lines.append(f"| {r[0]} | {r[1]} | {r[3]} | {r[4]} | {r[5]} | {r[2]} |")
-lines += ["", "## Ratios", "",
-          "For times, peer median / GradLab median: above 1 means GradLab is faster. For rates, GradLab / peer.", "",
-          "| workload | against | ratio |", "| --- | --- | ---: |"]
+         "| workload | implementation | unit | " + " | ".join(f"median, {label[n]} | p10–p90, {label[n]}" for n in counts) + " |",
+         "| --- | --- | --- | " + " | ".join("---: | ---:" for _ in counts) + " |"]
+for (workload, peer) in keys:
+    cells = []
+    unit = next(passes[n][(workload, peer)]["unit"] for n in counts if (workload, peer) in passes[n])
+    for n in counts:
+        t = passes[n].get((workload, peer))
+        cells += [f"{t['median']:.4g}", f"{t['p10']:.4g}–{t['p90']:.4g}"] if t else ["—", "—"]
+    lines.append(f"| {workload} | {peer} | {unit} | " + " | ".join(cells) + " |")
+
+ratios = []  # (label, against, function of one pass's results, format)
 for workload in ["W1 Float", "W1 Double", "W2 Float", "W2 Double"]:
     for peer in ["torch", "jax", "numpy"]:
-        r_ = ratio(workload, peer)
-        if r_: lines.append(f"| {workload} | {peer} | {r_:.2f} |")
-w2w1 = {d: results[(f"W2 {d}", "GradLab")]["median"] / results[(f"W1 {d}", "GradLab")]["median"] for d in ["Float", "Double"]}
-w3 = results[("W3 GFLOP/s", "GradLab")]["median"] / results[("W3 sgemm GFLOP/s", "GradLab")]["median"]
-w4 = results[("W4 full", "torch gradcheck")]["median"] / results[("W4 full", "GradLab")]["median"]
-w7 = results[("W7 GFLOP/s", "GradLab")]["median"] / results[("W7 sgemm GFLOP/s", "GradLab")]["median"]
-w4w = results[("W4 wide full", "torch gradcheck")]["median"] / results[("W4 wide full", "GradLab")]["median"]
-lines += [f"| W2/W1 (GradLab's own cost of statistics) | Float | {w2w1['Float']:.3f} |",
-          f"| W2/W1 (GradLab's own cost of statistics) | Double | {w2w1['Double']:.3f} |",
-          f"| W3 GradLab GFLOP/s / sgemm GFLOP/s, same run | OpenBLAS | {w3:.2f} |",
-          f"| W4 full: torch gradcheck (slow) / GradLab full | torch | {w4:.1f} |",
-          f"| W4 wide full (9,156 parameters): torch gradcheck (slow) / GradLab full | torch | {w4w:.1f} |",
-          f"| W4 direction: torch fast gradcheck / GradLab direction | torch | {ratio('W4 direction', 'torch gradcheck fast'):.1f} |",
-          f"| W5 report, seconds | GradLab | {results[('W5 report', 'GradLab')]['median'] / 1000:.2f} |",
-          f"| W6 Float (digits convnet step) | torch | {ratio('W6 Float', 'torch'):.2f} |",
-          f"| W7 GradLab GFLOP/s / sgemm GFLOP/s on the same products, same run | OpenBLAS | {w7:.2f} |",
-          f"| W7 GradLab GFLOP/s / torch GFLOP/s | torch | {ratio('W7 GFLOP/s', 'torch', higher_is_better=True):.2f} |",
-          f"| W8 LSTM Float | torch | {ratio('W8 LSTM Float', 'torch'):.2f} |", ""]
-best_w1 = min(results[("W1 Float", p)]["median"] for p in ["torch", "jax", "numpy"])
-lines += ["## Targets", "",
-          f"- W1 at least 1.3× the fastest peer's steps per second (Float): {best_w1 / results[('W1 Float', 'GradLab')]['median']:.2f}×.",
-          f"- W2/W1 ≤ 1.05: Float {w2w1['Float']:.3f}, Double {w2w1['Double']:.3f}.",
-          f"- W3 ≥ 85% of sgemm in the same environment: {w3:.0%}.",
-          f"- W4 full mode at least 50× faster than torch's slow gradcheck: {w4:.1f}×.",
-          f"- W5 ≤ 3 s: {results[('W5 report', 'GradLab')]['median'] / 1000:.2f} s.",
-          f"- W6 at least as fast as torch (Float, one thread): {ratio('W6 Float', 'torch'):.2f}×.",
-          f"- W7 ≥ 60% of sgemm on the same products: {w7:.0%}.",
-          f"- W8 at least as fast as torch's nn.LSTM (Float, one thread): {ratio('W8 LSTM Float', 'torch'):.2f}×.", ""]
+        ratios.append((workload, peer, lambda r, w=workload, p=peer: ratio(r, w, p), ".2f"))
+ratios += [
+    ("W1 Float / its product floor (the same products alone, same run)", "GradLab",
+     lambda r: quotient(r, ("W1 Float", "GradLab"), ("W1 Float product floor", "GradLab")), ".3f"),
+    ("W1 Double / its product floor", "GradLab",
+     lambda r: quotient(r, ("W1 Double", "GradLab"), ("W1 Double product floor", "GradLab")), ".3f"),
+    ("W2/W1 (GradLab's own cost of statistics)", "Float",
+     lambda r: quotient(r, ("W2 Float", "GradLab"), ("W1 Float", "GradLab")), ".3f"),
+    ("W2/W1 (GradLab's own cost of statistics)", "Double",
+     lambda r: quotient(r, ("W2 Double", "GradLab"), ("W1 Double", "GradLab")), ".3f"),
+    ("W3 GradLab GFLOP/s / sgemm GFLOP/s, same run", "OpenBLAS",
+     lambda r: quotient(r, ("W3 GFLOP/s", "GradLab"), ("W3 sgemm GFLOP/s", "GradLab")), ".2f"),
+    ("W3 GradLab GFLOP/s / torch GFLOP/s", "torch", lambda r: ratio(r, "W3 GFLOP/s", "torch", True), ".2f"),
+    ("W4 full: torch gradcheck (slow) / GradLab full", "torch", lambda r: ratio(r, "W4 full", "torch gradcheck"), ".1f"),
+    ("W4 wide full (9,156 parameters): torch gradcheck (slow) / GradLab full", "torch",
+     lambda r: ratio(r, "W4 wide full", "torch gradcheck"), ".1f"),
+    ("W4 direction: torch fast gradcheck / GradLab direction", "torch",
+     lambda r: ratio(r, "W4 direction", "torch gradcheck fast"), ".1f"),
+    ("W5 report, seconds", "GradLab", lambda r: r[("W5 report", "GradLab")]["median"] / 1000, ".2f"),
+    ("W6 Float (digits convnet step)", "torch", lambda r: ratio(r, "W6 Float", "torch"), ".2f"),
+    ("W7 GradLab GFLOP/s / sgemm GFLOP/s on the same products, same run", "OpenBLAS",
+     lambda r: quotient(r, ("W7 GFLOP/s", "GradLab"), ("W7 sgemm GFLOP/s", "GradLab")), ".2f"),
+    ("W7 GradLab GFLOP/s / torch GFLOP/s", "torch", lambda r: ratio(r, "W7 GFLOP/s", "torch", True), ".2f"),
+    ("W8 LSTM Float", "torch", lambda r: ratio(r, "W8 LSTM Float", "torch"), ".2f"),
+]
+lines += ["", "## Ratios", "",
+          "For times, peer median / GradLab median: above 1 means GradLab is faster. For rates, GradLab / peer.", "",
+          "| workload | against | " + " | ".join(label[n] for n in counts) + " |",
+          "| --- | --- | " + " | ".join("---:" for _ in counts) + " |"]
+for name, against, f, spec in ratios:
+    lines.append(f"| {name} | {against} | " + " | ".join(fmt(f(passes[n]), spec) for n in counts) + " |")
+if len(counts) > 1:
+    lines += ["", "Speed-up of GradLab's step from one thread to more (one-thread median / this median):", "",
+              "| workload | " + " | ".join(label[n] for n in counts[1:]) + " |", "| --- | " + " | ".join("---:" for _ in counts[1:]) + " |"]
+    for workload, higher in [("W1 Float", False), ("W1 Double", False), ("W3 GFLOP/s", True), ("W6 Float", False),
+                             ("W7 GFLOP/s", True), ("W8 LSTM Float", False)]:
+        base = passes[counts[0]].get((workload, "GradLab"))
+        cells = []
+        for n in counts[1:]:
+            t = passes[n].get((workload, "GradLab"))
+            cells.append(fmt(None if not (base and t) else (t["median"] / base["median"] if higher else base["median"] / t["median"]), ".2f"))
+        lines.append(f"| {workload} | " + " | ".join(cells) + " |")
+lines += ["", "## Targets", ""]
+for n in counts:
+    r = passes[n]
+    best_w1 = min(r[("W1 Float", p)]["median"] for p in ["jax", "numpy"])
+    best_w1d = min(r[("W1 Double", p)]["median"] for p in ["jax", "numpy"])
+    floor = quotient(r, ("W1 Float", "GradLab"), ("W1 Float product floor", "GradLab"))
+    lines += [f"{label[n]}:", "",
+              f"- W1 Float ahead of JAX and numpy: {best_w1 / r[('W1 Float', 'GradLab')]['median']:.2f}× the faster of the two.",
+              f"- W1 Double ahead of JAX and numpy: {best_w1d / r[('W1 Double', 'GradLab')]['median']:.2f}×.",
+              f"- W1 Float within 1.15× of its product floor: {fmt(floor, '.3f')}.",
+              f"- W2/W1 ≤ 1.05: Float {fmt(quotient(r, ('W2 Float', 'GradLab'), ('W1 Float', 'GradLab')), '.3f')}, "
+              f"Double {fmt(quotient(r, ('W2 Double', 'GradLab'), ('W1 Double', 'GradLab')), '.3f')}.",
+              f"- W6 ahead of torch: {fmt(ratio(r, 'W6 Float', 'torch'), '.2f')}×; W7 against torch: "
+              f"{fmt(ratio(r, 'W7 GFLOP/s', 'torch', True), '.2f')}×; W8 ahead of torch: {fmt(ratio(r, 'W8 LSTM Float', 'torch'), '.2f')}×.",
+              f"- Heap allocations per step, W1 Float / W2 Float: {r[('W1 Float allocations', 'GradLab')]['median']:.3g} / "
+              f"{r[('W2 Float allocations', 'GradLab')]['median']:.3g}.", ""]
+results = passes[counts[0]]
 lines += ["## What the ratios mean, and where GradLab loses", "",
           "- W1 compares one training step (forward, loss, backward, SGD) on identical weights and batches. Against "
           "torch it measures framework overhead per operation as much as arithmetic: the model is small (93 MFLOP per "
@@ -381,7 +444,7 @@ lines += ["## LSTM", "",
 for peer in ["GradLab", "torch"]:
     t = results[("W8 LSTM Float", peer)]
     lines.append(f"| {peer} | {t['median']:.3f} | {t['p10']:.3f} | {t['p90']:.3f} |")
-lines += ["", f"Ratio torch / GradLab: {ratio('W8 LSTM Float', 'torch'):.2f} (above 1: GradLab is faster).", "",
+lines += ["", f"Ratio torch / GradLab: {fmt(ratio(results, 'W8 LSTM Float', 'torch'), '.2f')} (above 1: GradLab is faster).", "",
           "- The step is about 0.7 GFLOP, 60% of it in the 2·T per-step recurrent products (32 × 128 by 128 × 512 forward, 32 × 512 by 512 × 128 backward), "
           "whose operands BLAS packs anew at every call; GradLab does the input products and the weight gradients of all "
           "time steps as one gemm each (time-major buffers), and keeps every buffer from step to step.",
