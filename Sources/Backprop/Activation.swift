@@ -216,7 +216,9 @@ public enum Activation: Sendable, Equatable {
         }
     }
 
-    /// `y[i] = f(x[i])` over a buffer.
+    /// `y[i] = f(x[i])` over a buffer: the C kernels (CKernels) for sigmoid, tanh, ELU, SELU, GELU, SiLU and
+    /// softplus, within the ulps each states of the exact value, with `value(_:)`'s special values; `value`
+    /// stays the scalar reference they are tested against.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func apply<Scalar: TensorScalar>(
@@ -229,13 +231,24 @@ public enum Activation: Sendable, Equatable {
         case .relu:
             Scalar.relu(x, into: y)
         case .sigmoid:
-            for i in 0..<x.count { y[i] = Self.sigmoid(x[i]) }
-        default:
+            Kernels.apply(.sigmoid, x, into: y)
+        case .elu(let alpha):
+            Kernels.apply(.elu(alpha: alpha, scale: 1), x, into: y)
+        case .selu:
+            Kernels.apply(.elu(alpha: Self.seluAlpha, scale: Self.seluScale), x, into: y)
+        case .gelu:
+            Kernels.apply(.gelu, x, into: y)
+        case .silu:
+            Kernels.apply(.silu, x, into: y)
+        case .softplus(let beta, let threshold):
+            Kernels.apply(.softplus(beta: beta, threshold: threshold), x, into: y)
+        case .identity, .leakyReLU, .geluTanh, .softsign, .hardtanh:
             for i in 0..<x.count { y[i] = value(x[i]) }
         }
     }
 
-    /// `dx[i] = dy[i] · f'(x[i])`, given the forward pass's input `x` and output `y`.
+    /// `dx[i] = dy[i] · f'(x[i])`, given the forward pass's input `x` and output `y`: the C kernels for ELU,
+    /// SELU, GELU, SiLU and softplus (sigmoid and tanh use `y`).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward<Scalar: TensorScalar>(
@@ -251,7 +264,18 @@ public enum Activation: Sendable, Equatable {
             Scalar.reluBackward(input: x, outputGradient: dy, into: dx)
         case .sigmoid:
             for i in 0..<x.count { let s = y[i]; dx[i] = dy[i] * (s * (1 - s)) }
-        default:
+        case .elu(let alpha):
+            Kernels.backward(.elu(positive: 1, negative: alpha), input: x, outputGradient: dy, into: dx)
+        case .selu:
+            Kernels.backward(.elu(positive: Self.seluScale, negative: Self.seluScale * Self.seluAlpha),
+                             input: x, outputGradient: dy, into: dx)
+        case .gelu:
+            Kernels.backward(.gelu, input: x, outputGradient: dy, into: dx)
+        case .silu:
+            Kernels.backward(.silu, input: x, outputGradient: dy, into: dx)
+        case .softplus(let beta, let threshold):
+            Kernels.backward(.softplus(beta: beta, threshold: threshold), input: x, outputGradient: dy, into: dx)
+        case .identity, .leakyReLU, .geluTanh, .softsign, .hardtanh:
             for i in 0..<x.count { dx[i] = dy[i] * derivative(x[i], output: y[i]) }
         }
     }

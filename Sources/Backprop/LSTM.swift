@@ -10,8 +10,8 @@
 /// backward: ∂c_t = ∂h_t ⊙ o_t ⊙ (1 − tanh² c_t) + ∂c_{t+1} ⊙ f_{t+1}
 ///           ∂i = ∂c_t ⊙ g,  ∂f = ∂c_t ⊙ c_{t−1},  ∂g = ∂c_t ⊙ i,  ∂o = ∂h_t ⊙ tanh c_t, through σ' and tanh'
 /// ```
-/// Backpropagation through time over the whole sequence (`RecurrentCore`). σ is `fastSigmoid` in Float
-/// and (1 + tanh(x/2))/2 through libm in Double. torch's `proj_size`, `dropout` and
+/// Backpropagation through time over the whole sequence (`RecurrentCore`). σ and tanh are the C kernels
+/// (`gl_sigmoid_*`, `gl_tanh_*` in CKernels) in both precisions. torch's `proj_size`, `dropout` and
 /// `bidirectional` are not supported.
 /// Reference: Hochreiter & Schmidhuber (1997); Gers, Schmidhuber & Cummins (2000) for the forget gate;
 /// torch.nn.LSTM documentation.

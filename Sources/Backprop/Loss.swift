@@ -67,10 +67,12 @@ public final class MeanSquaredError<Scalar: TensorScalar>: Loss {
 /// ```
 /// log softmax(z)_c = z_c − m − log Σ_k e^{z_k − m},  m = max_k z_k      (no overflow, no log 0)
 /// L = −(1/B) Σ_b Σ_c t_bc · log softmax(z_b)_c        t one-hot for class indices, else probabilities
-/// ∂L/∂z = (softmax(z) − t) / B
+/// ∂L/∂z = (softmax(z) − t) / B,   softmax(z)_c = e^{z_c − m} / Σ_k e^{z_k − m}
 /// ```
+/// Both come from `gl_log_softmax_rows_*` (CKernels): e^{z − m} for the whole batch in one vectorised pass.
 public final class SoftmaxCrossEntropy<Scalar: TensorScalar>: Loss {
     private var probabilities = Workspace<Scalar>()
+    private var logProbabilities = Workspace<Scalar>()
     private var gradient = Workspace<Scalar>()
     private var targetValues = Workspace<Scalar>()
     private var shape: (rows: Int, columns: Int) = (0, 0)
@@ -100,20 +102,13 @@ public final class SoftmaxCrossEntropy<Scalar: TensorScalar>: Loss {
                          "cross-entropy: logits shape \(prediction.shape) and target shape \(values.shape) differ")
             t.assign(from: values)
         }
+        let logP = logProbabilities.tensor(rows: rows, columns: classes)
+        Kernels.logSoftmaxRows(prediction.base, logProbabilities: logP.base, probabilities: p.base,
+                               rows: rows, columns: classes)
         var total: Scalar = 0
-        for row in 0..<rows {
-            let z = prediction.base + row * classes
-            var m = z[0]
-            for c in 1..<classes where z[c] > m { m = z[c] }
-            var sum: Scalar = 0
-            for c in 0..<classes { sum += Scalar.exp(z[c] - m) }
-            let logSum = Scalar.log(sum)
-            for c in 0..<classes {
-                let logProbability = z[c] - m - logSum
-                p.base[row * classes + c] = Scalar.exp(logProbability)
-                let weight = t.base[row * classes + c]
-                if weight != 0 { total -= weight * logProbability }
-            }
+        for i in 0..<(rows * classes) {
+            let weight = t.base[i]
+            if weight != 0 { total -= weight * logP.base[i] }
         }
         return total / Scalar(rows)
     }

@@ -306,17 +306,10 @@ enum RecurrentLayout {
                     ldc: columns)
     }
 
-    /// σ(x) in place: `fastSigmoid` for Float; (1 + tanh(x/2)) / 2 through libm's tanh for Double, which
-    /// gradient checks want exact to the last bit or two.
+    /// σ(x) in place, `gl_sigmoid_f32` / `gl_sigmoid_f64` in CKernels (within the ulps Kernels.c states).
     @inline(__always)
     static func sigmoid<Scalar: TensorScalar>(_ x: UnsafeMutablePointer<Scalar>, count: Int) {
-        if Scalar.self == Float.self {
-            fastSigmoid(UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self), count: count)
-            return
-        }
-        for i in 0..<count { x[i] *= 0.5 }
-        Scalar.tanh(UnsafeBufferPointer(start: x, count: count), into: UnsafeMutableBufferPointer(start: x, count: count))
-        for i in 0..<count { x[i] = 0.5 + 0.5 * x[i] }
+        Kernels.apply(.sigmoid, x, into: x, count: count)
     }
 
     /// tanh in place.

@@ -25,7 +25,7 @@ where RawSignificand: FixedWidthInteger {
 
     /// Hyperbolic tangent of every element of `x`, written to `y` (the two may be the same buffer).
     ///
-    /// A separate requirement so that the type can use a vectorisable kernel; see `Float`'s.
+    /// A separate requirement so that each type calls its own C kernel (CKernels).
     static func tanh(_ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>)
 
     /// ReLU of every element: `y = x > 0 ? x : 0`, NaN kept.
@@ -87,8 +87,9 @@ extension Float: TensorScalar {
                         beta: Double(beta), c: UnsafeMutableRawPointer(c), ldc: ldc).run()
     }
 
+    /// Within 3 ulp of the exact value (`gl_tanh_f32` in CKernels).
     public static func tanh(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
-        fastTanh(x, into: y)
+        Kernels.apply(.tanh, x, into: y)
     }
 }
 
@@ -125,10 +126,10 @@ extension Double: TensorScalar {
                         beta: beta, c: UnsafeMutableRawPointer(c), ldc: ldc).run()
     }
 
-    /// Within 3 ulp of libm's `tanh` (gradient checks run in Double and want it right to the last bits;
-    /// their round-off allowance is 16 ulp), eight lanes at a time: `fastTanh` in Double+FastTanh.swift.
+    /// Within 3 ulp of the exact value (gradient checks run in Double and want it right to the last bits;
+    /// their round-off allowance is 16 ulp): `gl_tanh_f64` in CKernels.
     public static func tanh(_ x: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>) {
-        fastTanh(x, into: y)
+        Kernels.apply(.tanh, x, into: y)
     }
 }
 

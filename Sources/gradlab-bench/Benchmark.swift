@@ -20,7 +20,8 @@ struct GradLabBench: ParsableCommand {
             (b) MLP 1024 → 4 × 1024 (relu) → 10, batch 256, Float: achieved GFLOP/s (2·m·n·k per product) \
             next to cblas_sgemm on a 256×1024 · 1024×1024 product measured in the same run.
             (c) digits convnet training step, [64, 1, 8, 8], Float, one thread; (d) Conv2d(64, 64, 3, \
-            padding=1) forward+backward on [8, 64, 32, 32] as GFLOP/s next to sgemm on the same products.
+            padding=1) forward+backward on [8, 64, 32, 32] as GFLOP/s next to sgemm on the same products. \
+            (kernels) ns per element of each elementwise C kernel, Float and Double, next to the scalar Swift loop.
             A step is forward, loss, backward and clearing the gradients. Build with -c release.
             """
     )
@@ -34,7 +35,7 @@ struct GradLabBench: ParsableCommand {
     @Option(help: "Seed for weights and data.")
     var seed: UInt64 = 1
 
-    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference), train, record, gradcheck, lstm or conv.")
+    @Option(help: "Run only this workload: a-float, a-double, b (with the sgemm reference), train, record, gradcheck, lstm, conv or kernels.")
     var only: String?
 
     @Option(help: ArgumentHelp("Export W1's weights and batches into this folder and time W1–W4 there, for "
@@ -52,8 +53,8 @@ struct GradLabBench: ParsableCommand {
     func validate() throws {
         guard steps >= 5 else { throw ValidationError("--steps must be at least 5, got \(steps)") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1, got \(warmup)") }
-        if let only, !["a-float", "a-double", "b", "train", "record", "gradcheck", "lstm", "conv"].contains(only) {
-            throw ValidationError("--only takes a-float, a-double, b, train, record, gradcheck, lstm or conv, got '\(only)'")
+        if let only, !["a-float", "a-double", "b", "train", "record", "gradcheck", "lstm", "conv", "kernels"].contains(only) {
+            throw ValidationError("--only takes a-float, a-double, b, train, record, gradcheck, lstm, conv or kernels, got '\(only)'")
         }
         if let workloads {
             guard peers != nil else { throw ValidationError("--workloads needs --peers FOLDER") }
@@ -112,6 +113,7 @@ struct GradLabBench: ParsableCommand {
         if wanted("gradcheck") { gradientCheckTimings() }
         if wanted("lstm") { lstmTimings() }
         if wanted("conv") { convolutionTimings() }
+        if wanted("kernels") { kernelTimings() }
         guard wanted("b") else { return }
         let b = measure(Float.self, sizes: large, activation: .relu, batch: 256)
         report("(b) MLP 1024-1024x4-10 relu, b. 256, Float", b)

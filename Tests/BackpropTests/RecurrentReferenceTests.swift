@@ -108,9 +108,9 @@ final class RecurrentReferenceTests: XCTestCase {
         compare(Float.self, tolerance: 2e-5, saturatedSlack: 1.0 / 18 + 1e-9)
     }
 
-    /// The Float path (σ by `fastSigmoid`, eight lanes and a tail with hidden 13) against the Double path
-    /// (σ through libm's tanh) on the same weights, with pre-activations from about −100 to 100 so that the
-    /// gates cover σ's whole range, its clamp included: |f − d| ≤ 1e−5·(1 + |d|), outputs and gradients.
+    /// The Float path (σ by `gl_sigmoid_f32`, 64-element blocks and a tail with hidden 13) against the Double
+    /// path (`gl_sigmoid_f64`) on the same weights, with pre-activations from about −100 to 100 so that the
+    /// gates cover σ's whole range, its underflow included: |f − d| ≤ 1e−5·(1 + |d|), outputs and gradients.
     func testFloatGatesMatchDoubleOverTheWholeSigmoidRange() {
         for kind in ["LSTM", "GRU"] {
             var generator = RandomGenerator(seed: 7)
