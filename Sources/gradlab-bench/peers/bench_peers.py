@@ -410,13 +410,28 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "torch it measures framework overhead per operation as much as arithmetic: the model is small (93 MFLOP per "
           "step), so dispatch costs show. JAX's jit fuses the whole step into one XLA program and numpy runs the "
           "same OpenBLAS gemms as GradLab, so those two are the real competition.",
-          "- Where GradLab's Float step goes (perf record -g on gradlab-bench, training loop): about half in OpenBLAS's "
-          "sgemm kernel, about a sixth in tanh (an 8-lane polynomial at the SSE2 baseline the build targets), 5% in "
-          "the global gradient norm, the rest in tanh's backward, the SGD update and copies. A build for the "
-          "machine's own vector width (AVX-512 here) would cut tanh by about three, which is where the Float target "
-          "is lost.",
-          "- In Double, GradLab's tanh is a C kernel within 3 ulp of the exact value (Sources/CKernels/Kernels.c), "
-          "compiled for AVX-512F, AVX2 and the baseline and chosen when the program loads.",
+          "- Where the time goes, measured with `OPENBLAS_NUM_THREADS=1 perf record -e cpu-clock gradlab-bench --only W` "
+          "(whole process, so set-up is included), shares of the samples: W1 Float (a-float): OpenBLAS 74% (sgemm "
+          "kernel 59%, packing 15%), tanh 7.5% (the AVX-512 clone of the C kernel), memset 4% (clearing gradients), "
+          "tanh's backward 3.4%, memmove 3.3%, Linear's bias-gradient loop 2.4%. The next bottleneck is OpenBLAS "
+          "itself on 128-wide products: W1 Float is about 1.25× its product floor on one thread (the ratio table), "
+          "and packing plus the per-call overhead of 27 small products is most of the gap; then clearing and "
+          "copying buffers that the products could overwrite (beta 0).",
+          "- W8 (lstm): OpenBLAS 76% (kernel 47%, packing 26%, its small-matrix kernel 3.5%), the LSTM cell's backward "
+          "6.7%, memmove 6.6% (time-major copies), σ 3.6% and tanh 2.4% (C kernels). Next: the per-step packing of "
+          "the recurrent weight, which a packed-once GEMM would avoid.",
+          "- W6/W7 (conv): OpenBLAS 54% (kernel 35%, packing 19%), Conv2d's unfolding and folding 19%, memset 7.7%, "
+          "MaxPool2d's forward 6.5%. Next: the im2col copies and the clearing of the column buffers.",
+          "- Threads: OpenBLAS always runs on one thread inside GradLab. A product of at least 2^21 flops is split "
+          "into 16-aligned blocks of rows (or columns, when the output is wider than tall) over GradLab's own helper "
+          "threads (Sources/CParallel), each block one OpenBLAS call; every thread, the caller included, claims "
+          "blocks by compare-and-swap, so a helper that is late costs nothing, and no job allocates. Idle helpers "
+          "spin for a few hundred microseconds, then sleep. The count is OPENBLAS_NUM_THREADS when set, else the "
+          "online cores; `compare --jobs N` (N > 1) runs each training on one. Elementwise kernels, the optimizer and "
+          "the recorder run on the calling thread. OpenBLAS's own threaded driver allocates its job table on every "
+          "product it threads (24 allocations per W1 step at 2 threads before this policy).",
+          "- In Double, the elementwise functions are the same C kernels (Sources/CKernels/Kernels.c), within 3 ulp for "
+          "tanh, compiled for AVX-512F, AVX2 and the baseline and chosen when the program loads.",
           "- W2/W1 is GradLab's own cost of computing the statistics and writing them every step; peers pay much "
           "more for the same loop because each statistic is a separate framework call.",
           "- W3 is GradLab's rate on large matrices against sgemm on the same shape in the same process: the engine "
@@ -436,8 +451,8 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "products alone, so the ratio is what unfolding, folding and the layout copies cost.", ""]
 lines += ["## LSTM", "",
           "W8 is one training step of LSTM(16, 128) over T = 50 steps at batch 32, then the last step's hidden "
-          "state through Linear(128, 1), MSE against a normal target and plain SGD (lr 0.01), in Float on one "
-          "thread: GradLab's `LSTM` → `LastTimeStep` → `Dense` against torch's `nn.LSTM(batch_first=True)` → "
+          "state through Linear(128, 1), MSE against a normal target and plain SGD (lr 0.01), in Float (the "
+          "table: the one-thread pass): GradLab's `LSTM` → `LastTimeStep` → `Dense` against torch's `nn.LSTM(batch_first=True)` → "
           "`out[:, -1]` → `nn.Linear`, from the same weights and batches (the script checks that the first "
           "batch's loss agrees to 1e-9 in float64 before timing).", "",
           "| implementation | median ms | p10 ms | p90 ms |", "| --- | ---: | ---: | ---: |"]
@@ -448,6 +463,6 @@ lines += ["", f"Ratio torch / GradLab: {fmt(ratio(results, 'W8 LSTM Float', 'tor
           "- The step is about 0.7 GFLOP, 60% of it in the 2·T per-step recurrent products (32 × 128 by 128 × 512 forward, 32 × 512 by 512 × 128 backward), "
           "whose operands BLAS packs anew at every call; GradLab does the input products and the weight gradients of all "
           "time steps as one gemm each (time-major buffers), and keeps every buffer from step to step.",
-          "- The rest is the cells' elementwise work: σ through the vectorised tanh, and the gate gradients.", ""]
+          "- The rest is the cells' elementwise work: σ and tanh through the C kernels, and the gate gradients.", ""]
 (docs / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
