@@ -162,13 +162,14 @@ final class ClippingAndScheduleTests: XCTestCase {
 final class AppliedUpdateTests: XCTestCase {
     private let kinds = OptimizerKind.allCases
 
-    /// Two parameters of 37 and 8 elements (a tail after the eight-lane loop, and none), random values and
+    /// Parameters of 37, 8 and 600 elements (a tail after the eight-lane loop, none, and three 256-element
+    /// blocks of the measured loop, the last partial), random values and
     /// gradients, three steps.
     private func twins<Scalar: TensorScalar>(_ kind: OptimizerKind, _: Scalar.Type)
         -> (plain: any Optimizer<Scalar>, measured: any Optimizer<Scalar>) {
         func parameters() -> [NamedParameter<Scalar>] {
             var generator = RandomGenerator(seed: 11)
-            return [37, 8].enumerated().map { index, count in
+            return [37, 8, 600].enumerated().map { index, count in
                 let value = Tensor<Scalar>(shape: [count], scalars: (0..<count).map { _ in Scalar(generator.nextNormal()) })
                 return NamedParameter(name: "p\(index)", parameter: Parameter(value), role: .weight)
             }
@@ -193,7 +194,7 @@ final class AppliedUpdateTests: XCTestCase {
                 let before = measured.parameters.map(\.parameter.value.scalars)
                 plain.step()
                 measured.step(measuringInto: &updates)
-                XCTAssertEqual(updates.count, 2, "\(kind) step \(step)")
+                XCTAssertEqual(updates.count, 3, "\(kind) step \(step)")
                 for (index, (a, b)) in zip(plain.parameters, measured.parameters).enumerated() {
                     let after = b.parameter.value.scalars
                     XCTAssertEqual(a.parameter.value.scalars, after, "\(kind) step \(step): weights differ from step()")
