@@ -2,8 +2,18 @@ import Foundation
 import RunFormat
 import XCTest
 
-/// `CSVLine` writes the text `CSVField` gives, field for field, and the writer's file reads back.
+/// `CSVLine` (and `CSVField`, which it backs) writes Swift's shortest round-trip numbers with numpy's names
+/// for the non-finite ones, RFC 4180 text, and a file that reads back.
 final class CSVLineTests: XCTestCase {
+    /// What a number's field must be: `"\(value)"`, or nan / inf / -inf.
+    private func expected(_ value: Double) -> String {
+        value.isNaN ? "nan" : value.isInfinite ? (value > 0 ? "inf" : "-inf") : "\(value)"
+    }
+    /// Each text with its field, written out by hand.
+    private let quoted = ["": "", "0.weight": "0.weight", "a,b": "\"a,b\"", "say \"hi\"": "\"say \"\"hi\"\"\"",
+                          "two\nlines": "\"two\nlines\"", "cr\r": "\"cr\r\"", "ünïcødé": "ünïcødé", "\"": "\"\"\"\"",
+                          ",": "\",\""]
+
     private let numbers: [Double] = [0, -0.0, 1, -1, 0.1, 1e-300, 5e-324, 1.7976931348623157e308, 123456789.125,
                                      -2.5e-7, .nan, .infinity, -.infinity, Double(Float.ulpOfOne), 1 / 3]
     private let integers = [0, 7, -7, 10, 99, 1_000_000, Int.max, Int.min]
@@ -14,8 +24,9 @@ final class CSVLineTests: XCTestCase {
             let row = GradientRow(step: 1, parameter: "p", layer: "l", norm: value, mean: -value, standardDeviation: 0,
                                   maxAbs: value, zeroFraction: 0, nonfinite: 0, weightNorm: value, updateNorm: 0,
                                   updateRatio: value)
-            XCTAssertEqual(row.fields[3], CSVField.number(value), "\(value)")
-            XCTAssertEqual(row.fields[4], CSVField.number(-value), "\(-value)")
+            XCTAssertEqual(row.fields[3], expected(value), "\(value)")
+            XCTAssertEqual(row.fields[4], expected(-value), "\(-value)")
+            XCTAssertEqual(CSVField.number(value), expected(value), "\(value)")
         }
         for value in integers {
             let row = FindingRow(step: value, layer: "", kind: .exploding, severity: .warning, value: 1, threshold: 2,
@@ -26,8 +37,10 @@ final class CSVLineTests: XCTestCase {
         for text in texts {
             let row = FindingRow(step: 1, layer: text, kind: .exploding, severity: .warning, value: 1, threshold: 2,
                                  message: text + "," + text, lastStep: nil)
-            XCTAssertEqual(row.fields, ["1", CSVField.text(text), "exploding", "warning", "1.0", "2.0",
-                                        CSVField.text(text + "," + text), ""])
+            let field = quoted[text]!
+            let joined = "\"" + (text + "," + text).replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            XCTAssertEqual(row.fields, ["1", field, "exploding", "warning", "1.0", "2.0", joined, ""])
+            XCTAssertEqual(CSVField.text(text), field)
         }
     }
 
