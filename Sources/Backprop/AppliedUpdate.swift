@@ -22,7 +22,9 @@ public struct AppliedUpdate: Sendable, Equatable {
 ///
 /// `newValue` reads θ[i] (and the optimizer's state, which it may update) before θ[i] is overwritten:
 /// it is called once per element, in order. The measured path works in blocks of 256 elements: the
-/// block's old values are kept in a buffer on the stack (L1-resident, no heap), the same plain loop as
+/// block's old values are kept in an `InlineArray` on the stack (L1-resident, no heap in any build; a
+/// `withUnsafeTemporaryAllocation` went to the heap for more than 1024 bytes, 256 Doubles, and in every
+/// debug build), the same plain loop as
 /// the unmeasured path updates the block, and a second pass sums the squares of the change and of the
 /// new values in eight Double lanes. Both loops vectorise, which a loop that also measured element by
 /// element did not.
@@ -38,8 +40,9 @@ func applyUpdate<Scalar: TensorScalar>(
     let block = 256
     var changes = SIMD8<Double>(repeating: 0), values = SIMD8<Double>(repeating: 0)
     var changeTail = 0.0, valueTail = 0.0
-    withUnsafeTemporaryAllocation(of: Scalar.self, capacity: block) { saved in
-        let old = saved.baseAddress!
+    var saved = InlineArray<256, Scalar>(repeating: 0)
+    withUnsafeMutableBytes(of: &saved) { bytes in
+        let old = bytes.baseAddress!.assumingMemoryBound(to: Scalar.self)
         var start = 0
         while start < count {
             let length = Swift.min(block, count - start)

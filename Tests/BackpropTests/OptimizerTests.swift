@@ -1,4 +1,5 @@
 import Backprop
+import CAllocationCounter
 import XCTest
 
 /// Each optimizer's first three steps against numbers worked out from its documented update rule
@@ -211,6 +212,31 @@ final class AppliedUpdateTests: XCTestCase {
             XCTAssertEqual(measured.stepCount, 3)
         }
     }
+
+    /// Measuring adds no heap allocation to a step, for every optimizer, in Float and Double: a measured
+    /// step allocates exactly as often as `step()` on its twin (none in a release build; the count of the
+    /// process's mallocs, so a debug build's generic iterator allocations appear on both sides alike).
+    private func assertNoAllocation<Scalar: TensorScalar>(_ type: Scalar.Type) {
+        for kind in kinds {
+            let (plain, measured) = twins(kind, type)
+            for parameter in plain.parameters + measured.parameters {
+                for i in 0..<parameter.parameter.value.count { parameter.parameter.gradient[i] = 0.25 }
+            }
+            var updates: [AppliedUpdate] = []
+            plain.step()
+            measured.step(measuringInto: &updates)  // sizes `updates`
+            let start = gradlab_allocation_count()
+            for _ in 0..<5 { plain.step() }
+            let middle = gradlab_allocation_count()
+            for _ in 0..<5 { measured.step(measuringInto: &updates) }
+            let plainCount = middle - start, measuredCount = gradlab_allocation_count() - middle
+            XCTAssertEqual(measuredCount, plainCount, "\(kind) \(Scalar.self): measuring allocated")
+            XCTAssertEqual(measured.stepCount, 6)
+        }
+    }
+
+    func testMeasuringAllocatesNothingInFloat() { assertNoAllocation(Float.self) }
+    func testMeasuringAllocatesNothingInDouble() { assertNoAllocation(Double.self) }
 
     func testMeasuredStepEqualsPlainStepAndMeasuresTheChangeInFloat() { assertMeasured(Float.self) }
     func testMeasuredStepEqualsPlainStepAndMeasuresTheChangeInDouble() { assertMeasured(Double.self) }
