@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "GradientCheck", dependencies: ["Backprop", "RunFormat"]),
         .target(
             name: "TrainingDiagnostics",
-            dependencies: ["Backprop", "GradientCheck", "RunFormat"]
+            dependencies: ["Backprop", "GradientCheck", "RunFormat", "CKernels"]
         ),
         .target(name: "Reports", dependencies: ["RunFormat", "CGnuplot"]),
         .target(name: "TensorBoard", dependencies: ["RunFormat"]),

@@ -50,16 +50,18 @@ public struct ActivationStatistics: Sendable, Equatable {
         let values = output.withUnsafeBufferPointer { $0 }
         var sum = 0.0, squares = 0.0, lowest = Double.infinity, highest = -Double.infinity
         var saturated = 0, nonfinite = 0
-        if output.withUnsafeBufferPointer({ allFinite($0) }) {
-            let low = band?.low ?? -.infinity, high = band?.high ?? .infinity, inclusive = band?.inclusive ?? false
-            let raw = UnsafeRawPointer(values.baseAddress)
-            let r = Scalar.self == Float.self
-                ? Kernels.activationSums(UnsafeBufferPointer(start: raw?.assumingMemoryBound(to: Float.self),
-                                                             count: values.count),
-                                         low: Float(low), high: Float(high), inclusive: inclusive)
-                : Kernels.activationSums(UnsafeBufferPointer(start: raw?.assumingMemoryBound(to: Double.self),
-                                                             count: values.count),
-                                         low: low, high: high, inclusive: inclusive)
+        // One pass: the sums come out finite exactly when every value is (a NaN or ±∞ makes them
+        // non-finite; finite values whose squares overflow are then recounted exactly too).
+        let low = band?.low ?? -.infinity, high = band?.high ?? .infinity, inclusive = band?.inclusive ?? false
+        let raw = UnsafeRawPointer(values.baseAddress)
+        let r = Scalar.self == Float.self
+            ? Kernels.activationSums(UnsafeBufferPointer(start: raw?.assumingMemoryBound(to: Float.self),
+                                                         count: values.count),
+                                     low: Float(low), high: Float(high), inclusive: inclusive)
+            : Kernels.activationSums(UnsafeBufferPointer(start: raw?.assumingMemoryBound(to: Double.self),
+                                                         count: values.count),
+                                     low: low, high: high, inclusive: inclusive)
+        if r.sum.isFinite && r.squares.isFinite {
             sum = r.sum; squares = r.squares; lowest = r.min; highest = r.max
             saturated = band == nil ? 0 : r.outside
         } else {

@@ -1,10 +1,10 @@
 import Backprop
 
-/// One-pass reductions over tensor buffers, eight lanes at a time.
+/// One-pass reductions over tensor buffers, by the C kernels (`Kernels`).
 ///
-/// Lanes accumulate in the tensor's own precision over blocks of 512 values (64 per lane), and each block
-/// is added into Double: for Float the relative error of a sum is then about 64·2⁻²⁴ ≈ 4e-6 in the worst
-/// case, far below what a diagnostic needs to tell; for Double it is at the level of the last bits.
+/// Sixteen lanes accumulate in the tensor's own precision over blocks of 512 values (32 per lane), and each
+/// block is added into Double: for Float the relative error of a sum is then about 32·2⁻²⁴ ≈ 2e-6 in the
+/// worst case, far below what a diagnostic needs to tell; for Double it is at the level of the last bits.
 /// A non-finite value makes the block sums non-finite; the caller then recounts exactly.
 struct BufferSums {
     var sum = 0.0

@@ -72,4 +72,30 @@ void gl_softplus_backward_f64(const double *x, const double *dy, double *dx, lon
 void gl_log_softmax_rows_f32(const float *z, float *logp, float *p, long rows, long cols);
 void gl_log_softmax_rows_f64(const double *z, double *logp, double *p, long rows, long cols);
 
+/// Σx, Σx² (both in Double), max |x| and the count of zeros (±0) of a buffer, in one pass (Reductions.c).
+/// Lanes add in the buffer's precision over blocks of 512 values, each block in Double: relative error of
+/// a sum at most about 2e-6 for Float. A NaN or ±∞ makes sum or squares non-finite (the caller recounts);
+/// n ≤ 0 gives all zeros.
+typedef struct {
+    double sum;
+    double squares;
+    double maxAbs;
+    long zeros;
+} gl_buffer_sums;
+gl_buffer_sums gl_buffer_sums_f32(const float *x, long n);
+gl_buffer_sums gl_buffer_sums_f64(const double *x, long n);
+
+/// Σx, Σx², min and max of a buffer and the count outside the band (low, high): x < low or x > high, or
+/// with `inclusive` ≠ 0, x ≤ low or x ≥ high. Same accumulation as gl_buffer_sums; min and max are NaN for
+/// n ≤ 0 and meaningful only when sum and squares are finite.
+typedef struct {
+    double sum;
+    double squares;
+    double min;
+    double max;
+    long outside;
+} gl_activation_sums;
+gl_activation_sums gl_activation_sums_f32(const float *x, long n, float low, float high, int inclusive);
+gl_activation_sums gl_activation_sums_f64(const double *x, long n, double low, double high, int inclusive);
+
 #endif
