@@ -118,4 +118,24 @@ enum Kernels {
                                     rows, columns)
         }
     }
+
+    /// `sums.0 += Σ(after − before)²` (the difference in `Scalar`) and `sums.1 += Σafter²`, lanes in
+    /// `Scalar` over at most 512 values, added into Double: the norms of an optimizer's applied update,
+    /// from the old and new values of a block.
+    @inline(__always)
+    static func addUpdateSums<Scalar: TensorScalar>(
+        before: UnsafePointer<Scalar>, after: UnsafePointer<Scalar>, count n: Int, into sums: inout (Double, Double)
+    ) {
+        withUnsafeMutableBytes(of: &sums) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: Double.self)
+            if Scalar.self == Float.self {
+                gl_update_sums_f32(UnsafeRawPointer(before).assumingMemoryBound(to: Float.self),
+                                   UnsafeRawPointer(after).assumingMemoryBound(to: Float.self), n, out)
+            } else {
+                precondition(Scalar.self == Double.self, "CKernels hold Float and Double kernels, not \(Scalar.self)")
+                gl_update_sums_f64(UnsafeRawPointer(before).assumingMemoryBound(to: Double.self),
+                                   UnsafeRawPointer(after).assumingMemoryBound(to: Double.self), n, out)
+            }
+        }
+    }
 }

@@ -125,3 +125,31 @@ GL_DEFINE_SUMS(gl_buffer_sums_f64, double, long long, __builtin_fabs)
 
 GL_DEFINE_ACTIVATION_SUMS(gl_activation_sums_f32, float, int)
 GL_DEFINE_ACTIVATION_SUMS(gl_activation_sums_f64, double, long long)
+
+// Σ(after − before)² and Σafter², the difference taken in T (as the tensor's own type computes it), added
+// into sums[0] and sums[1]. Sixteen lanes in ACC (Float's own precision for Float over at most 512 values,
+// as in gl_buffer_sums; Double for Double), added into Double at the end of each call.
+#define GL_DEFINE_UPDATE_SUMS(NAME, T, ACC)                                                           \
+    GL_DISPATCH void NAME(const T *before, const T *after, long n, double *sums) {                    \
+        long i = 0;                                                                                   \
+        while (i < n) {                                                                               \
+            long end = n - i > GL_REDUCTION_BLOCK ? i + GL_REDUCTION_BLOCK : n;                       \
+            ACC changes[GL_LANES] = {0}, values[GL_LANES] = {0};                                      \
+            for (; i + GL_LANES <= end; i += GL_LANES) {                                              \
+                for (int j = 0; j < GL_LANES; j++) {                                                  \
+                    ACC change = (ACC)(T)(after[i + j] - before[i + j]), value = (ACC)after[i + j];   \
+                    changes[j] += change * change;                                                    \
+                    values[j] += value * value;                                                       \
+                }                                                                                     \
+            }                                                                                         \
+            for (int j = 0; i < end; i++, j++) {                                                      \
+                ACC change = (ACC)(T)(after[i] - before[i]), value = (ACC)after[i];                   \
+                changes[j] += change * change;                                                        \
+                values[j] += value * value;                                                           \
+            }                                                                                         \
+            for (int j = 0; j < GL_LANES; j++) { sums[0] += (double)changes[j]; sums[1] += (double)values[j]; } \
+        }                                                                                             \
+    }
+
+GL_DEFINE_UPDATE_SUMS(gl_update_sums_f32, float, float)
+GL_DEFINE_UPDATE_SUMS(gl_update_sums_f64, double, double)

@@ -52,13 +52,13 @@ struct PeerWorkloads {
         let (x, y) = batches()
         try export(x: x, y: y)
         if selected.contains("w1") {
-            for (workload, statistics) in [("W1", false), ("W2", true)] {
-                for (type, run) in [("Float", { train(Float.self, x: x, y: y, statistics: statistics) }),
-                                    ("Double", { train(Double.self, x: x, y: y, statistics: statistics) })] {
-                    let (time, allocations) = run()
-                    results["\(workload) \(type)"] = time
-                    results["\(workload) \(type) allocations"] = allocations
-                }
+            for (type, run) in [("Float", { trainAlternating(Float.self, x: x, y: y) }),
+                                ("Double", { trainAlternating(Double.self, x: x, y: y) })] {
+                let (w1, w2) = run()
+                results["W1 \(type)"] = w1.time
+                results["W1 \(type) allocations"] = w1.allocations
+                results["W2 \(type)"] = w2.time
+                results["W2 \(type) allocations"] = w2.allocations
             }
             results["W1 Float product floor"] = productFloor(Float.self)
             results["W1 Double product floor"] = productFloor(Double.self)
@@ -145,50 +145,95 @@ struct PeerWorkloads {
             .write(to: folder.appendingPathComponent("w1.json"))
     }
 
-    /// Milliseconds per W1 (or W2) step over `rounds` × `steps` steps after a warm-up round, and heap
-    /// allocations per step over each timed round.
-    func train<Scalar: TensorScalar>(_ type: Scalar.Type, x: [[Double]], y: [[Int]], statistics: Bool)
-        -> (Timing, allocations: Timing) {
-        let model = model(Scalar.self)
+    /// W1's or W2's training loop on its own model, optimizer and (for W2) CSV file, run a round at a time.
+    final class TrainingLoop<Scalar: TensorScalar> {
+        let model: Sequential<Scalar>
         let loss = SoftmaxCrossEntropy<Scalar>()
-        let optimizer = OptimizerKind.sgd.make(parameters: model.parameters, learningRate: 0.01)
-        let inputs = x.map { Tensor<Scalar>(shape: [128, 64], scalars: $0.map { Scalar($0) }) }
-        let targets = y.map { LossTarget<Scalar>.classes($0) }
-        let parameters = model.parameters
+        let optimizer: any Optimizer<Scalar>
+        let inputs: [Tensor<Scalar>]
+        let targets: [LossTarget<Scalar>]
+        let writer: CSVTableWriter<GradientRow>?
         var updates: [AppliedUpdate] = []
-        let csv = folder.appendingPathComponent("w2-gradlab-\(Scalar.self).csv")
-        try? FileManager.default.removeItem(at: csv)
-        let writer = statistics ? try? CSVTableWriter<GradientRow>(url: csv) : nil
         var samples: [Double] = [], allocations: [Double] = []
-        for round in 0...rounds {
+        var step = 0
+        /// Nanoseconds spent, over the timed rounds, in the optimizer step and (W2) in the statistics and
+        /// the CSV rows: where W2's extra time goes.
+        var parts: [String: UInt64] = [:]
+
+        init(model: Sequential<Scalar>, x: [[Double]], y: [[Int]], csv: URL?) {
+            self.model = model
+            optimizer = OptimizerKind.sgd.make(parameters: model.parameters, learningRate: 0.01)
+            inputs = x.map { Tensor<Scalar>(shape: [128, 64], scalars: $0.map { Scalar($0) }) }
+            targets = y.map { LossTarget<Scalar>.classes($0) }
+            if let csv { try? FileManager.default.removeItem(at: csv) }
+            writer = csv.flatMap { try? CSVTableWriter<GradientRow>(url: $0) }
+        }
+
+        /// `steps` steps, timed one by one into `samples` unless `timed` is false (the warm-up round), and
+        /// the round's heap allocations per step into `allocations`.
+        func round(steps: Int, timed: Bool) {
+            let parameters = model.parameters
             let allocationsBefore = gradlab_allocation_count()
-            for step in 0..<steps {
+            for _ in 0..<steps {
                 let start = DispatchTime.now().uptimeNanoseconds
-                let b = step % Self.pool
+                let b = step % PeerWorkloads.pool
+                step += 1
                 model.zeroGradients()
                 _ = loss.forward(model.forward(inputs[b], mode: .training), targets[b])
                 _ = model.backward(loss.backward())
+                let optimizerStart = DispatchTime.now().uptimeNanoseconds
                 if let writer {
                     optimizer.step(measuringInto: &updates)
+                    let statisticsStart = DispatchTime.now().uptimeNanoseconds
+                    var rowNanoseconds: UInt64 = 0
                     for (index, named) in parameters.enumerated() {
                         let g = named.parameter.gradient.withUnsafeBufferPointer { TensorStatistics($0) }
                         let applied = updates[index]
-                        writer.append(GradientRow(step: step + 1, parameter: named.name, layer: "", norm: g.norm,
+                        let rowStart = DispatchTime.now().uptimeNanoseconds
+                        writer.append(GradientRow(step: step, parameter: named.name, layer: "", norm: g.norm,
                                                   mean: g.mean, standardDeviation: g.standardDeviation, maxAbs: g.maxAbs,
                                                   zeroFraction: g.zeroFraction, nonfinite: g.nonfinite,
                                                   weightNorm: applied.weightNorm, updateNorm: applied.updateNorm,
                                                   updateRatio: applied.updateNorm / applied.weightNorm))
+                        rowNanoseconds += DispatchTime.now().uptimeNanoseconds - rowStart
                     }
                     if step % 100 == 99 { try? writer.flush() }
+                    let end = DispatchTime.now().uptimeNanoseconds
+                    if timed {
+                        parts["optimizer step", default: 0] += statisticsStart - optimizerStart
+                        parts["gradient statistics", default: 0] += end - statisticsStart - rowNanoseconds
+                        parts["CSV rows", default: 0] += rowNanoseconds
+                    }
                 } else {
                     optimizer.step()
+                    if timed { parts["optimizer step", default: 0] += DispatchTime.now().uptimeNanoseconds - optimizerStart }
                 }
-                if round > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+                if timed { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
             }
-            if round > 0 { allocations.append(Double(gradlab_allocation_count() - allocationsBefore) / Double(steps)) }
+            if timed { allocations.append(Double(gradlab_allocation_count() - allocationsBefore) / Double(steps)) }
         }
-        try? writer?.flush()
-        return (Timing(samples), Timing(allocations, unit: "allocations/step"))
+    }
+
+    /// W1 and W2 in `Scalar`: milliseconds per step over `rounds` × `steps` steps after a warm-up round,
+    /// and heap allocations per step over each timed round. Their rounds alternate (W1, W2, W1, …), so a
+    /// change in the machine's speed during the run reaches both alike and W2/W1 stays the cost of
+    /// recording.
+    func trainAlternating<Scalar: TensorScalar>(_ type: Scalar.Type, x: [[Double]], y: [[Int]])
+        -> (w1: (time: Timing, allocations: Timing), w2: (time: Timing, allocations: Timing)) {
+        let plain = TrainingLoop(model: model(Scalar.self), x: x, y: y, csv: nil)
+        let recording = TrainingLoop(model: model(Scalar.self), x: x, y: y,
+                                     csv: folder.appendingPathComponent("w2-gradlab-\(Scalar.self).csv"))
+        for round in 0...rounds {
+            for loop in [plain, recording] { loop.round(steps: steps, timed: round > 0) }
+        }
+        try? recording.writer?.flush()
+        for (name, loop) in [("W1", plain), ("W2", recording)] {
+            let perStep = loop.parts.sorted { $0.key < $1.key }
+                .map { String(format: "%@ %.4f ms", $0.key, Double($0.value) / 1e6 / Double(loop.samples.count)) }
+            print("\(name) \(Scalar.self) per step: " + perStep.joined(separator: ", "))
+        }
+        return ((Timing(plain.samples), Timing(plain.allocations, unit: "allocations/step")),
+                (Timing(recording.samples), Timing(recording.allocations, unit: "allocations/step")))
     }
 
     /// The products of one W1 step alone, as `Dense` calls them (forward y = x·Wᵀ, backward dW = dyᵀ·x and

@@ -179,7 +179,9 @@ final class AppliedUpdateTests: XCTestCase {
                 kind.make(parameters: parameters(), learningRate: 0.05, weightDecay: 0.01))
     }
 
-    private func assertMeasured<Scalar: TensorScalar>(_ type: Scalar.Type) {
+    /// `tolerance`: the norms' relative error, from lanes that add in Float over blocks of 512 values
+    /// (about 2e-6 at most) or in Double.
+    private func assertMeasured<Scalar: TensorScalar>(_ type: Scalar.Type, tolerance: Double) {
         for kind in kinds {
             let (plain, measured) = twins(kind, type)
             var generator = RandomGenerator(seed: 3)
@@ -203,9 +205,9 @@ final class AppliedUpdateTests: XCTestCase {
                     let changeNorm = change.map { $0 * $0 }.reduce(0, +).squareRoot()
                     let weightNorm = after.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
                     XCTAssertGreaterThan(changeNorm, 0, "\(kind) step \(step): the step moved nothing")
-                    XCTAssertEqual(updates[index].updateNorm, changeNorm, accuracy: 1e-12 * changeNorm,
+                    XCTAssertEqual(updates[index].updateNorm, changeNorm, accuracy: tolerance * changeNorm,
                                    "\(kind) step \(step) \(b.name) update norm")
-                    XCTAssertEqual(updates[index].weightNorm, weightNorm, accuracy: 1e-12 * weightNorm,
+                    XCTAssertEqual(updates[index].weightNorm, weightNorm, accuracy: tolerance * weightNorm,
                                    "\(kind) step \(step) \(b.name) weight norm")
                 }
             }
@@ -238,8 +240,8 @@ final class AppliedUpdateTests: XCTestCase {
     func testMeasuringAllocatesNothingInFloat() { assertNoAllocation(Float.self) }
     func testMeasuringAllocatesNothingInDouble() { assertNoAllocation(Double.self) }
 
-    func testMeasuredStepEqualsPlainStepAndMeasuresTheChangeInFloat() { assertMeasured(Float.self) }
-    func testMeasuredStepEqualsPlainStepAndMeasuresTheChangeInDouble() { assertMeasured(Double.self) }
+    func testMeasuredStepEqualsPlainStepAndMeasuresTheChangeInFloat() { assertMeasured(Float.self, tolerance: 4e-6) }
+    func testMeasuredStepEqualsPlainStepAndMeasuresTheChangeInDouble() { assertMeasured(Double.self, tolerance: 1e-12) }
 
     /// An update below half an ulp of the weight leaves it unchanged: the applied update is 0, not γ·g.
     func testAnUpdateThatRoundsAwayMeasuresZero() {

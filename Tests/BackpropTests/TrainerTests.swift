@@ -57,7 +57,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(recorder.outputGradientShapes, recorder.outputShapes)
         XCTAssertEqual(recorder.parameterNames, [["0.weight", "0.bias"], [], ["2.weight", "2.bias"], [],
                                                  ["4.weight", "4.bias"]])
-        // The recorded update is exactly the change the optimizer made to the weights.
+        // The recorded update is the change the optimizer made to the weights (to Float-lane rounding).
         XCTAssertEqual(recorder.updateMatchesWeightChange, [true, true, true, true])
         XCTAssertEqual(trainer.model.parameters.count, recorder.updateCount)
     }
@@ -141,7 +141,8 @@ final class Recorder: TrainingObserver {
             // The norms the optimizer measured against those of the weights' change, computed here.
             let norm = { (v: [Float]) in v.map { Double($0) * Double($0) }.reduce(0, +).squareRoot() }
             let change = zip(after, weightsBefore).map { zip($0, $1).map { $0 - $1 } }
-            let close = { (a: Double, b: Double) in abs(a - b) <= 1e-12 * max(abs(b), 1e-30) }
+            // Float lanes over 256-element blocks: about 1e-6 relative at most.
+            let close = { (a: Double, b: Double) in abs(a - b) <= 4e-6 * max(abs(b), 1e-30) }
             updateMatchesWeightChange.append(details.updates.count == change.count && zip(details.updates, zip(change, after))
                 .allSatisfy { close($0.updateNorm, norm($1.0)) && close($0.weightNorm, norm($1.1)) && $0.updateNorm > 0 })
             updateCount = details.updates.count
