@@ -195,39 +195,43 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
     }
 
     /// im2col: row (c, i, j) of `cols`, column n·plane + oy·W_out + ox, holds x[n, c, iy, ix] (0 in the padding).
+    /// The batch is split over the product threads (`ParallelParts`): each image fills its own columns.
     @inline(__always)
     private func unfold(_ x: UnsafeMutablePointer<Scalar>, batch: Int, height: Int, width: Int, outHeight: Int,
                         outWidth: Int, into cols: UnsafeMutablePointer<Scalar>) {
         let plane = outHeight * outWidth, count = batch * plane
         let (sh, sw) = (stride.height, stride.width)
-        for c in 0..<inChannels {
-            for i in 0..<kernelSize.height {
-                let dy = i * dilation.height
-                let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
-                                                                  padding: padding.height, outputs: outHeight)
-                for j in 0..<kernelSize.width {
-                    let dx = j * dilation.width
-                    let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
-                                                                  padding: padding.width, outputs: outWidth)
-                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
-                    for n in 0..<batch {
-                        let image = x + (n * inChannels + c) * height * width
-                        for oy in 0..<outHeight {
-                            let d = row + n * plane + oy * outWidth
-                            // Plain loops rather than memcpy/memset: rows are a few elements long, and a
-                            // library call per row costs more than the copy.
-                            guard rowsInside.contains(oy) else {
-                                for ox in 0..<outWidth { d[ox] = 0 }
-                                continue
+        let elements = kernelSize.height * kernelSize.width * inChannels * count
+        ParallelParts.forEachRange(of: batch, elements: elements) { images in
+            for c in 0..<inChannels {
+                for i in 0..<kernelSize.height {
+                    let dy = i * dilation.height
+                    let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
+                                                                      padding: padding.height, outputs: outHeight)
+                    for j in 0..<kernelSize.width {
+                        let dx = j * dilation.width
+                        let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
+                                                                      padding: padding.width, outputs: outWidth)
+                        let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                        for n in images {
+                            let image = x + (n * inChannels + c) * height * width
+                            for oy in 0..<outHeight {
+                                let d = row + n * plane + oy * outWidth
+                                // Plain loops rather than memcpy/memset: rows are a few elements long, and a
+                                // library call per row costs more than the copy.
+                                guard rowsInside.contains(oy) else {
+                                    for ox in 0..<outWidth { d[ox] = 0 }
+                                    continue
+                                }
+                                let source = image + (oy * sh - padding.height + dy) * width + dx - padding.width
+                                for ox in 0..<inside.lowerBound { d[ox] = 0 }
+                                if sw == 1 {
+                                    for ox in inside { d[ox] = source[ox] }
+                                } else {
+                                    for ox in inside { d[ox] = source[ox * sw] }
+                                }
+                                for ox in inside.upperBound..<outWidth { d[ox] = 0 }
                             }
-                            let source = image + (oy * sh - padding.height + dy) * width + dx - padding.width
-                            for ox in 0..<inside.lowerBound { d[ox] = 0 }
-                            if sw == 1 {
-                                for ox in inside { d[ox] = source[ox] }
-                            } else {
-                                for ox in inside { d[ox] = source[ox * sw] }
-                            }
-                            for ox in inside.upperBound..<outWidth { d[ox] = 0 }
                         }
                     }
                 }
@@ -236,30 +240,35 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
     }
 
     /// col2im, the adjoint of `unfold`: adds each entry of `cols` to the input element it was read from.
+    /// The batch is split over the product threads: each image's elements receive their terms in the same
+    /// order (c, i, j, oy) however the batch is split, so the result is the same to the bit.
     @inline(__always)
     private func fold(_ cols: UnsafeMutablePointer<Scalar>, batch: Int, height: Int, width: Int, outHeight: Int,
                       outWidth: Int, into x: UnsafeMutablePointer<Scalar>) {
         let plane = outHeight * outWidth, count = batch * plane
         let (sh, sw) = (stride.height, stride.width)
-        for c in 0..<inChannels {
-            for i in 0..<kernelSize.height {
-                let dy = i * dilation.height
-                let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
-                                                                  padding: padding.height, outputs: outHeight)
-                for j in 0..<kernelSize.width {
-                    let dx = j * dilation.width
-                    let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
-                                                                  padding: padding.width, outputs: outWidth)
-                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
-                    for n in 0..<batch {
-                        let image = x + (n * inChannels + c) * height * width
-                        for oy in rowsInside {
-                            let s = row + n * plane + oy * outWidth
-                            let target = image + (oy * sh - padding.height + dy) * width + dx - padding.width
-                            if sw == 1 {
-                                for ox in inside { target[ox] += s[ox] }
-                            } else {
-                                for ox in inside { target[ox * sw] += s[ox] }
+        let elements = kernelSize.height * kernelSize.width * inChannels * count
+        ParallelParts.forEachRange(of: batch, elements: elements) { images in
+            for c in 0..<inChannels {
+                for i in 0..<kernelSize.height {
+                    let dy = i * dilation.height
+                    let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
+                                                                      padding: padding.height, outputs: outHeight)
+                    for j in 0..<kernelSize.width {
+                        let dx = j * dilation.width
+                        let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
+                                                                      padding: padding.width, outputs: outWidth)
+                        let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                        for n in images {
+                            let image = x + (n * inChannels + c) * height * width
+                            for oy in rowsInside {
+                                let s = row + n * plane + oy * outWidth
+                                let target = image + (oy * sh - padding.height + dy) * width + dx - padding.width
+                                if sw == 1 {
+                                    for ox in inside { target[ox] += s[ox] }
+                                } else {
+                                    for ox in inside { target[ox * sw] += s[ox] }
+                                }
                             }
                         }
                     }

@@ -1,0 +1,63 @@
+@testable import Backprop
+import XCTest
+
+/// Loops split over the product threads (`ParallelParts`): every index exactly once, and a convolution
+/// whose im2col and col2im are split over its batch is the same to the bit as on one thread.
+final class ParallelPartsTests: XCTestCase {
+    private var threadsBefore = 1
+    override func setUp() { threadsBefore = BLASThreads.count }
+    override func tearDown() { BLASThreads.set(threadsBefore) }
+
+    func testEveryIndexRunsOnceInConsecutiveRanges() {
+        BLASThreads.set(2)
+        for count in [2, 3, 7, 64] {
+            let lock = NSLock()
+            var ranges: [Range<Int>] = []
+            ParallelParts.forEachRange(of: count, elements: ParallelParts.minimumElements) { range in
+                lock.lock(); ranges.append(range); lock.unlock()
+            }
+            ranges.sort { $0.lowerBound < $1.lowerBound }
+            XCTAssertEqual(ranges.count, 2, "count \(count): two threads, two parts")
+            XCTAssertEqual(ranges.first?.lowerBound, 0)
+            XCTAssertEqual(ranges.last?.upperBound, count)
+            XCTAssertEqual(ranges[0].upperBound, ranges[1].lowerBound, "count \(count): no gap, no overlap")
+            XCTAssertLessThanOrEqual(abs(ranges[0].count - ranges[1].count), 1, "count \(count): even shares")
+        }
+        var small: [Range<Int>] = []
+        ParallelParts.forEachRange(of: 64, elements: ParallelParts.minimumElements - 1) { small.append($0) }
+        XCTAssertEqual(small, [0..<64], "a small loop stays whole on the calling thread")
+        BLASThreads.set(1)
+        var single: [Range<Int>] = []
+        ParallelParts.forEachRange(of: 64, elements: 1 << 30) { single.append($0) }
+        XCTAssertEqual(single, [0..<64], "one thread: one part")
+    }
+
+    /// [8, 4, 16, 16] through a 3×3 convolution to 8 channels with padding 1 (im2col of 73,728 elements,
+    /// above the split threshold), and [6, 8, 47, 39] to 4 channels with stride 2 and dilation 2 (188,784):
+    /// the output and all gradients on two threads equal those on one, bit for bit. Every product stays
+    /// below the product split, so only the unfolding and folding are split.
+    func testASplitConvolutionIsBitIdentical() {
+        for (shape, outChannels, stride, dilation) in [([8, 4, 16, 16], 8, 1, 1), ([6, 8, 47, 39], 4, 2, 2)] {
+            func run(threads: Int) -> [[UInt32]] {
+                BLASThreads.set(threads)
+                var generator = RandomGenerator(seed: 5)
+                let layer = Conv2d<Float>(inChannels: shape[1], outChannels: outChannels, kernelSize: 3, stride: Size2D(stride),
+                                          padding: 1, dilation: Size2D(dilation), bias: true, generator: &generator)
+                let x = Tensor<Float>(shape: shape)
+                for i in 0..<x.count { x[i] = Float(generator.nextNormal()) }
+                let y = layer.forward(x, mode: .training)
+                let dy = Tensor<Float>(shape: y.shape)
+                for i in 0..<dy.count { dy[i] = Float(generator.nextNormal()) }
+                layer.zeroGradients()
+                let dx = layer.backward(dy)
+                let tensors = [y, dx] + layer.parameters.map(\.parameter.gradient)
+                return tensors.map { $0.scalars.map(\.bitPattern) }
+            }
+            let one = run(threads: 1), two = run(threads: 2)
+            XCTAssertEqual(one.count, 4)
+            for (index, name) in ["output", "input gradient", "weight gradient", "bias gradient"].enumerated() {
+                XCTAssertEqual(one[index], two[index], "\(shape): \(name) differs between one and two threads")
+            }
+        }
+    }
+}
