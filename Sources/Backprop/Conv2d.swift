@@ -36,6 +36,7 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
     private var productGradient = Workspace<Scalar>()
     private var columnsGradient = Workspace<Scalar>()
     private var inputGradient = Workspace<Scalar>()
+    private lazy var imageLoop = ImageLoop(layer: self)
 
     /// A convolution with weights drawn by `initializer` and biases by its bias rule.
     ///
@@ -123,8 +124,8 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         let depth = inChannels * kernelSize.height * kernelSize.width
         self.input = input
         let cols = columns.tensor(rows: depth, columns: count)
-        unfold(input.base, batch: batch, height: height, width: width, outHeight: outHeight, outWidth: outWidth,
-               into: cols.base)
+        imageLoop.start(folding: false, images: input.base, columns: cols.base, batch: batch, height: height,
+                        width: width, outHeight: outHeight, outWidth: outWidth)
         // Y = W · cols: [out, N·plane]
         let yt = product.tensor(rows: outChannels, columns: count)
         Scalar.gemm(
@@ -189,49 +190,46 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
             beta: 0, c: dcols.base, ldc: count)
         let dx = inputGradient.tensor(batch, inChannels, height, width)
         dx.fill(0)
-        fold(dcols.base, batch: batch, height: height, width: width, outHeight: outHeight, outWidth: outWidth,
-             into: dx.base)
+        imageLoop.start(folding: true, images: dx.base, columns: dcols.base, batch: batch, height: height,
+                        width: width, outHeight: outHeight, outWidth: outWidth)
         return dx
     }
 
-    /// im2col: row (c, i, j) of `cols`, column n·plane + oy·W_out + ox, holds x[n, c, iy, ix] (0 in the padding).
-    /// The batch is split over the product threads (`ParallelParts`): each image fills its own columns.
+    /// im2col for the images in `images`: row (c, i, j) of `cols`, column n·plane + oy·W_out + ox, holds
+    /// x[n, c, iy, ix] (0 in the padding). Each image fills its own columns, so the batch can be split.
     @inline(__always)
-    private func unfold(_ x: UnsafeMutablePointer<Scalar>, batch: Int, height: Int, width: Int, outHeight: Int,
-                        outWidth: Int, into cols: UnsafeMutablePointer<Scalar>) {
+    fileprivate func unfold(_ x: UnsafeMutablePointer<Scalar>, images: Range<Int>, batch: Int, height: Int, width: Int,
+                            outHeight: Int, outWidth: Int, into cols: UnsafeMutablePointer<Scalar>) {
         let plane = outHeight * outWidth, count = batch * plane
         let (sh, sw) = (stride.height, stride.width)
-        let elements = kernelSize.height * kernelSize.width * inChannels * count
-        ParallelParts.forEachRange(of: batch, elements: elements) { images in
-            for c in 0..<inChannels {
-                for i in 0..<kernelSize.height {
-                    let dy = i * dilation.height
-                    let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
-                                                                      padding: padding.height, outputs: outHeight)
-                    for j in 0..<kernelSize.width {
-                        let dx = j * dilation.width
-                        let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
-                                                                      padding: padding.width, outputs: outWidth)
-                        let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
-                        for n in images {
-                            let image = x + (n * inChannels + c) * height * width
-                            for oy in 0..<outHeight {
-                                let d = row + n * plane + oy * outWidth
-                                // Plain loops rather than memcpy/memset: rows are a few elements long, and a
-                                // library call per row costs more than the copy.
-                                guard rowsInside.contains(oy) else {
-                                    for ox in 0..<outWidth { d[ox] = 0 }
-                                    continue
-                                }
-                                let source = image + (oy * sh - padding.height + dy) * width + dx - padding.width
-                                for ox in 0..<inside.lowerBound { d[ox] = 0 }
-                                if sw == 1 {
-                                    for ox in inside { d[ox] = source[ox] }
-                                } else {
-                                    for ox in inside { d[ox] = source[ox * sw] }
-                                }
-                                for ox in inside.upperBound..<outWidth { d[ox] = 0 }
+        for c in 0..<inChannels {
+            for i in 0..<kernelSize.height {
+                let dy = i * dilation.height
+                let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
+                                                                  padding: padding.height, outputs: outHeight)
+                for j in 0..<kernelSize.width {
+                    let dx = j * dilation.width
+                    let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
+                                                                  padding: padding.width, outputs: outWidth)
+                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                    for n in images {
+                        let image = x + (n * inChannels + c) * height * width
+                        for oy in 0..<outHeight {
+                            let d = row + n * plane + oy * outWidth
+                            // Plain loops rather than memcpy/memset: rows are a few elements long, and a
+                            // library call per row costs more than the copy.
+                            guard rowsInside.contains(oy) else {
+                                for ox in 0..<outWidth { d[ox] = 0 }
+                                continue
                             }
+                            let source = image + (oy * sh - padding.height + dy) * width + dx - padding.width
+                            for ox in 0..<inside.lowerBound { d[ox] = 0 }
+                            if sw == 1 {
+                                for ox in inside { d[ox] = source[ox] }
+                            } else {
+                                for ox in inside { d[ox] = source[ox * sw] }
+                            }
+                            for ox in inside.upperBound..<outWidth { d[ox] = 0 }
                         }
                     }
                 }
@@ -239,41 +237,71 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         }
     }
 
-    /// col2im, the adjoint of `unfold`: adds each entry of `cols` to the input element it was read from.
-    /// The batch is split over the product threads: each image's elements receive their terms in the same
-    /// order (c, i, j, oy) however the batch is split, so the result is the same to the bit.
+    /// col2im, the adjoint of `unfold`, for the images in `images`: adds each entry of `cols` to the input
+    /// element it was read from. Each image's elements receive their terms in the same order (c, i, j, oy)
+    /// however the batch is split, so a split result is the same to the bit.
     @inline(__always)
-    private func fold(_ cols: UnsafeMutablePointer<Scalar>, batch: Int, height: Int, width: Int, outHeight: Int,
-                      outWidth: Int, into x: UnsafeMutablePointer<Scalar>) {
+    fileprivate func fold(_ cols: UnsafeMutablePointer<Scalar>, images: Range<Int>, batch: Int, height: Int, width: Int,
+                          outHeight: Int, outWidth: Int, into x: UnsafeMutablePointer<Scalar>) {
         let plane = outHeight * outWidth, count = batch * plane
         let (sh, sw) = (stride.height, stride.width)
-        let elements = kernelSize.height * kernelSize.width * inChannels * count
-        ParallelParts.forEachRange(of: batch, elements: elements) { images in
-            for c in 0..<inChannels {
-                for i in 0..<kernelSize.height {
-                    let dy = i * dilation.height
-                    let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
-                                                                      padding: padding.height, outputs: outHeight)
-                    for j in 0..<kernelSize.width {
-                        let dx = j * dilation.width
-                        let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
-                                                                      padding: padding.width, outputs: outWidth)
-                        let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
-                        for n in images {
-                            let image = x + (n * inChannels + c) * height * width
-                            for oy in rowsInside {
-                                let s = row + n * plane + oy * outWidth
-                                let target = image + (oy * sh - padding.height + dy) * width + dx - padding.width
-                                if sw == 1 {
-                                    for ox in inside { target[ox] += s[ox] }
-                                } else {
-                                    for ox in inside { target[ox * sw] += s[ox] }
-                                }
+        for c in 0..<inChannels {
+            for i in 0..<kernelSize.height {
+                let dy = i * dilation.height
+                let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
+                                                                  padding: padding.height, outputs: outHeight)
+                for j in 0..<kernelSize.width {
+                    let dx = j * dilation.width
+                    let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
+                                                                  padding: padding.width, outputs: outWidth)
+                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                    for n in images {
+                        let image = x + (n * inChannels + c) * height * width
+                        for oy in rowsInside {
+                            let s = row + n * plane + oy * outWidth
+                            let target = image + (oy * sh - padding.height + dy) * width + dx - padding.width
+                            if sw == 1 {
+                                for ox in inside { target[ox] += s[ox] }
+                            } else {
+                                for ox in inside { target[ox * sw] += s[ox] }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// The batch loop of `Conv2d`'s unfolding (im2col) or folding (col2im), split over the product threads
+/// (`ParallelParts`) by images. One per layer, kept from call to call, so a split allocates nothing.
+private final class ImageLoop<Scalar: TensorScalar>: ParallelTask {
+    unowned let layer: Conv2d<Scalar>
+    private var folding = false
+    private var images: UnsafeMutablePointer<Scalar>?, columns: UnsafeMutablePointer<Scalar>?
+    private var batch = 0, height = 0, width = 0, outHeight = 0, outWidth = 0
+
+    init(layer: Conv2d<Scalar>) { self.layer = layer }
+
+    /// Unfolds `images` into `columns`, or folds `columns` onto `images` (which it adds to), for the batch.
+    func start(folding: Bool, images: UnsafeMutablePointer<Scalar>, columns: UnsafeMutablePointer<Scalar>,
+               batch: Int, height: Int, width: Int, outHeight: Int, outWidth: Int) {
+        (self.folding, self.images, self.columns) = (folding, images, columns)
+        (self.batch, self.height, self.width, self.outHeight, self.outWidth) = (batch, height, width, outHeight, outWidth)
+        let elements = layer.inChannels * layer.kernelSize.height * layer.kernelSize.width * batch * outHeight * outWidth
+        ParallelParts.forEachRange(of: batch, elements: elements, self)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func run(_ range: Range<Int>) {
+        guard let images, let columns else { return }
+        if folding {
+            layer.fold(columns, images: range, batch: batch, height: height, width: width, outHeight: outHeight,
+                       outWidth: outWidth, into: images)
+        } else {
+            layer.unfold(images, images: range, batch: batch, height: height, width: width, outHeight: outHeight,
+                         outWidth: outWidth, into: columns)
         }
     }
 }

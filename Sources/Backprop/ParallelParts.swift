@@ -1,35 +1,40 @@
 import CParallel
 
+/// A loop that `ParallelParts` can split: `run` does the iterations in `range`, and may be called from
+/// several threads at once with disjoint ranges.
+protocol ParallelTask: AnyObject {
+    func run(_ range: Range<Int>)
+}
+
 /// Splits a loop over the same helper threads as the products (`BLASThreads`, Sources/CParallel): the
 /// caller runs part 0, every part runs once, and the call returns when all have finished. Nothing is
-/// allocated. Used where the parts write disjoint memory and each element is computed in the same order
-/// as by the whole loop, so a split result is bit-identical to the unsplit one.
+/// allocated: the task is an object the caller keeps (a closure would be boxed on every call). Used where
+/// the parts write disjoint memory and each element is computed in the same order as by the whole loop,
+/// so a split result is bit-identical to the unsplit one.
 enum ParallelParts {
     /// Loops of fewer elements stay on the calling thread: waking a helper costs more than it saves.
     static let minimumElements = 1 << 16
 
-    /// Runs `body(range)` over consecutive ranges covering `0..<count`, one per thread, when `elements`
-    /// (the work the loop touches) is at least `minimumElements`; otherwise `body(0..<count)` here.
-    static func forEachRange(of count: Int, elements: Int, _ body: (Range<Int>) -> Void) {
+    /// Runs `task.run(range)` over consecutive ranges covering `0..<count`, one per thread, when `elements`
+    /// (the work the loop touches) is at least `minimumElements`; otherwise `task.run(0..<count)` here.
+    static func forEachRange(of count: Int, elements: Int, _ task: any ParallelTask) {
         let threads = BLASThreads.count
-        guard count > 1, elements >= minimumElements, threads > 1 else { return body(0..<count) }
-        withoutActuallyEscaping(body) { body in
-            var job = Job(count: count, body: body)
-            withUnsafeMutablePointer(to: &job) { pointer in
-                gradlab_parallel_run(partTask, UnsafeMutableRawPointer(pointer), Int32(Swift.min(threads, count)))
-            }
+        guard count > 1, elements >= minimumElements, threads > 1 else { return task.run(0..<count) }
+        var job = Job(count: count, task: task)
+        withUnsafeMutablePointer(to: &job) { pointer in
+            gradlab_parallel_run(partTask, UnsafeMutableRawPointer(pointer), Int32(Swift.min(threads, count)))
         }
     }
 
     fileprivate struct Job {
         var count: Int
-        var body: (Range<Int>) -> Void
+        var task: any ParallelTask
 
         /// Part `part` of `parts`: an even share of `0..<count`, the first `count % parts` parts one longer.
         func run(part: Int, parts: Int) {
             let share = count / parts, extra = count % parts
             let start = part * share + Swift.min(part, extra)
-            body(start..<(start + share + (part < extra ? 1 : 0)))
+            task.run(start..<(start + share + (part < extra ? 1 : 0)))
         }
     }
 }

@@ -8,28 +8,33 @@ final class ParallelPartsTests: XCTestCase {
     override func setUp() { threadsBefore = BLASThreads.count }
     override func tearDown() { BLASThreads.set(threadsBefore) }
 
+    /// Records the ranges it is given, from any thread.
+    private final class Ranges: ParallelTask {
+        private let lock = NSLock()
+        private(set) var seen: [Range<Int>] = []
+        func run(_ range: Range<Int>) { lock.lock(); seen.append(range); lock.unlock() }
+        var sorted: [Range<Int>] { seen.sorted { $0.lowerBound < $1.lowerBound } }
+    }
+
     func testEveryIndexRunsOnceInConsecutiveRanges() {
         BLASThreads.set(2)
         for count in [2, 3, 7, 64] {
-            let lock = NSLock()
-            var ranges: [Range<Int>] = []
-            ParallelParts.forEachRange(of: count, elements: ParallelParts.minimumElements) { range in
-                lock.lock(); ranges.append(range); lock.unlock()
-            }
-            ranges.sort { $0.lowerBound < $1.lowerBound }
+            let task = Ranges()
+            ParallelParts.forEachRange(of: count, elements: ParallelParts.minimumElements, task)
+            let ranges = task.sorted
             XCTAssertEqual(ranges.count, 2, "count \(count): two threads, two parts")
             XCTAssertEqual(ranges.first?.lowerBound, 0)
             XCTAssertEqual(ranges.last?.upperBound, count)
             XCTAssertEqual(ranges[0].upperBound, ranges[1].lowerBound, "count \(count): no gap, no overlap")
             XCTAssertLessThanOrEqual(abs(ranges[0].count - ranges[1].count), 1, "count \(count): even shares")
         }
-        var small: [Range<Int>] = []
-        ParallelParts.forEachRange(of: 64, elements: ParallelParts.minimumElements - 1) { small.append($0) }
-        XCTAssertEqual(small, [0..<64], "a small loop stays whole on the calling thread")
+        let small = Ranges()
+        ParallelParts.forEachRange(of: 64, elements: ParallelParts.minimumElements - 1, small)
+        XCTAssertEqual(small.seen, [0..<64], "a small loop stays whole on the calling thread")
         BLASThreads.set(1)
-        var single: [Range<Int>] = []
-        ParallelParts.forEachRange(of: 64, elements: 1 << 30) { single.append($0) }
-        XCTAssertEqual(single, [0..<64], "one thread: one part")
+        let single = Ranges()
+        ParallelParts.forEachRange(of: 64, elements: 1 << 30, single)
+        XCTAssertEqual(single.seen, [0..<64], "one thread: one part")
     }
 
     /// [8, 4, 16, 16] through a 3×3 convolution to 8 channels with padding 1 (im2col of 73,728 elements,
