@@ -15,11 +15,15 @@ enum ParallelParts {
     /// Loops of fewer elements stay on the calling thread: waking a helper costs more than it saves.
     static let minimumElements = 1 << 16
 
+    /// Elementwise kernels of at least this many elements are split: a transcendental costs about a
+    /// nanosecond per element, several times a copy's.
+    static let minimumKernelElements = 1 << 13
+
     /// Runs `task.run(range)` over consecutive ranges covering `0..<count`, one per thread, when `elements`
-    /// (the work the loop touches) is at least `minimumElements`; otherwise `task.run(0..<count)` here.
-    static func forEachRange(of count: Int, elements: Int, _ task: any ParallelTask) {
+    /// (the work the loop touches) is at least `minimum`; otherwise `task.run(0..<count)` here.
+    static func forEachRange(of count: Int, elements: Int, minimum: Int = minimumElements, _ task: any ParallelTask) {
         let threads = BLASThreads.count
-        guard count > 1, elements >= minimumElements, threads > 1 else { return task.run(0..<count) }
+        guard count > 1, elements >= minimum, threads > 1 else { return task.run(0..<count) }
         var job = Job(count: count, task: task)
         withUnsafeMutablePointer(to: &job) { pointer in
             gradlab_parallel_run(partTask, UnsafeMutableRawPointer(pointer), Int32(Swift.min(threads, count)))
