@@ -191,4 +191,43 @@ final class ConvolutionTests: XCTestCase {
             XCTAssertGreaterThan(values.map { abs($0) }.max()!, bound * 0.8, "the draws fill the range")
         }
     }
+
+    /// MaxPool2d's 2 × 2, stride 2 path (branch-free) against the rule of the general loop written out
+    /// here: the same outputs to the bit and each gradient at the same winner, with ties, NaN, −∞ and
+    /// odd sizes (the last row and column are left out).
+    func testMaxPoolTwoByTwoPathEqualsTheGeneralLoop() {
+        var generator = RandomGenerator(seed: 4)
+        let x = Tensor<Double>(shape: [3, 2, 7, 9])
+        for i in 0..<x.count {
+            switch i % 13 {
+            case 0: x[i] = .nan
+            case 5: x[i] = -.infinity
+            case 7, 8: x[i] = 1  // ties
+            default: x[i] = generator.nextNormal()
+            }
+        }
+        let fast = MaxPool2d<Double>(kernelSize: 2)
+        let y = fast.forward(x, mode: .training)
+        XCTAssertEqual(y.shape, [3, 2, 3, 4])
+        let dy = Tensor<Double>(shape: y.shape)
+        for i in 0..<dy.count { dy[i] = Double(i + 1) }
+        let dx = fast.backward(dy)
+        for image in 0..<6 {
+            for oy in 0..<3 {
+                for ox in 0..<4 {
+                    // The reference choice: the first element, then each later one greater or NaN.
+                    var best = -Double.infinity, winner = (0, 0)
+                    for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                        let v = x[image * 63 + (2 * oy + i) * 9 + 2 * ox + j]
+                        if v > best || v.isNaN { best = v; winner = (i, j) }
+                    }
+                    let k = image * 12 + oy * 4 + ox
+                    XCTAssertEqual(y[k].bitPattern, best.bitPattern, "image \(image) (\(oy), \(ox))")
+                    let source = image * 63 + (2 * oy + winner.0) * 9 + 2 * ox + winner.1
+                    XCTAssertEqual(dx[source], dy[k], "the gradient goes to the winner at (\(oy), \(ox))")
+                }
+            }
+        }
+        XCTAssertEqual(dx.scalars.reduce(0, +), dy.scalars.reduce(0, +), "every output's gradient lands once")
+    }
 }
