@@ -138,4 +138,23 @@ enum Kernels {
             }
         }
     }
+
+    /// Max pooling over 2 × 2 windows at stride 2 without padding, `images` planes of `height × width`:
+    /// each window's value and the index (0…3, row-major) of the element chosen.
+    @inline(__always)
+    static func maxPoolTwoByTwo<Scalar: TensorScalar>(
+        _ x: UnsafePointer<Scalar>, images: Int, height: Int, width: Int, outHeight: Int, outWidth: Int,
+        into y: UnsafeMutablePointer<Scalar>, winners: UnsafeMutablePointer<Int32>
+    ) {
+        if Scalar.self == Float.self {
+            gl_max_pool_2x2_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), images, height, width,
+                                outHeight, outWidth, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+                                winners)
+        } else {
+            precondition(Scalar.self == Double.self, "CKernels hold Float and Double kernels, not \(Scalar.self)")
+            gl_max_pool_2x2_f64(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), images, height, width,
+                                outHeight, outWidth, UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
+                                winners)
+        }
+    }
 }

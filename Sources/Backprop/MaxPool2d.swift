@@ -112,31 +112,14 @@ public final class MaxPool2d<Scalar: TensorScalar>: Layer, ChoiceReporting {
     }
 
     /// The common 2 × 2 window at stride 2 without padding, every window inside the image: the same choice
-    /// as the general loop (the first element, then each later one that is greater or NaN), made with
-    /// selects rather than branches, which random data mispredicts.
+    /// as the general loop (the first element, then each later one that is greater or NaN), by the C kernel
+    /// (`Kernels.maxPoolTwoByTwo`), which makes it with selects rather than branches that random data
+    /// mispredicts.
     @inline(__always)
     private func poolTwoByTwo(_ input: UnsafePointer<Scalar>, images: Int, height: Int, width: Int, outHeight: Int,
                               outWidth: Int, into y: UnsafeMutablePointer<Scalar>, winners: UnsafeMutablePointer<Int32>) {
-        for image in 0..<images {
-            let x = input + image * height * width
-            let outBase = image * outHeight * outWidth
-            for oy in 0..<outHeight {
-                let top = x + 2 * oy * width, bottom = top + width
-                for ox in 0..<outWidth {
-                    var best = top[2 * ox], winner: Int32 = 0
-                    @inline(__always) func consider(_ v: Scalar, _ k: Int32) {
-                        let take = v > best || v.isNaN
-                        best = take ? v : best
-                        winner = take ? k : winner
-                    }
-                    consider(top[2 * ox + 1], 1)
-                    consider(bottom[2 * ox], 2)
-                    consider(bottom[2 * ox + 1], 3)
-                    y[outBase + oy * outWidth + ox] = best
-                    winners[outBase + oy * outWidth + ox] = winner
-                }
-            }
-        }
+        Kernels.maxPoolTwoByTwo(input, images: images, height: height, width: width, outHeight: outHeight,
+                                outWidth: outWidth, into: y, winners: winners)
     }
 
     /// The kernel offsets `i` whose position `o·s − p + i·d` lies inside `0..<size`.

@@ -104,4 +104,12 @@ gl_activation_sums gl_activation_sums_f64(const double *x, long n, double low, d
 void gl_update_sums_f32(const float *before, const float *after, long n, double *sums);
 void gl_update_sums_f64(const double *before, const double *after, long n, double *sums);
 
+/// Max pooling of `images` planes of height × width over 2 × 2 windows at stride 2, no padding (Pooling.c):
+/// y[oy, ox] is the window's first element, replaced by each later one (row-major) that is greater or NaN,
+/// and winners[oy, ox] its index 0…3 in the window. outHeight ≤ height/2, outWidth ≤ width/2.
+void gl_max_pool_2x2_f32(const float *x, long images, long height, long width, long outHeight, long outWidth,
+                         float *y, int *winners);
+void gl_max_pool_2x2_f64(const double *x, long images, long height, long width, long outHeight, long outWidth,
+                         double *y, int *winners);
+
 #endif
