@@ -142,17 +142,17 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "step), so dispatch costs show. JAX's jit fuses the whole step into one XLA program and numpy runs the "
           "same OpenBLAS gemms as GradLab, so those two are the real competition.",
           "- Where the time goes, measured with `OPENBLAS_NUM_THREADS=1 perf record -e cpu-clock gradlab-bench --only W` "
-          "(whole process, so set-up is included), shares of the samples: W1 Float (a-float): OpenBLAS 74% (sgemm "
-          "kernel 59%, packing 15%), tanh 7.5% (the AVX-512 clone of the C kernel), memset 4% (clearing gradients), "
-          "tanh's backward 3.4%, memmove 3.3%, Linear's bias-gradient loop 2.4%. The next bottleneck is OpenBLAS "
-          "itself on 128-wide products: W1 Float is about 1.25× its product floor on one thread (the ratio table), "
-          "and packing plus the per-call overhead of 27 small products is most of the gap; then clearing and "
-          "copying buffers that the products could overwrite (beta 0).",
-          "- W8 (lstm): OpenBLAS 76% (kernel 47%, packing 26%, its small-matrix kernel 3.5%), the LSTM cell's backward "
-          "6.7%, memmove 6.6% (time-major copies), σ 3.6% and tanh 2.4% (C kernels). Next: the per-step packing of "
-          "the recurrent weight, which a packed-once GEMM would avoid.",
-          "- W6/W7 (conv): OpenBLAS 54% (kernel 35%, packing 19%), Conv2d's unfolding and folding 19%, memset 7.7%, "
-          "MaxPool2d's forward 6.5%. Next: the im2col copies and the clearing of the column buffers.",
+          "(whole process, so set-up is included) on an AMD EPYC with AVX2 (OpenBLAS core Zen; the C kernels' avx2 "
+          "clone), shares of the samples: W1 Float (a-float): OpenBLAS 82% (sgemm kernel 67%, its beta pass 5.4%, "
+          "packing 9%), tanh 9.3% (C kernel), Linear's backward (the bias-gradient loop) 1.6%, tanh's backward 1.1%, "
+          "memmove 1.1% (the bias copied into every row before a beta-1 product). W1 Float is about 1.13× its "
+          "product floor on one thread (the ratio table): tanh is the next bottleneck, then packing.",
+          "- W8 (lstm): OpenBLAS 82% (kernel 63%, packing 19%), σ 4.0% and tanh 3.8% (C kernels), the LSTM "
+          "cell's backward 3.7%, memmove 3.3% (time-major copies). Next: the per-step packing of the recurrent "
+          "weight, which a packed-once GEMM would avoid.",
+          "- W6/W7 (conv): OpenBLAS 71% (kernel 54%, beta pass 6.3%, packing 10%), Conv2d's unfolding 6.8% and "
+          "folding 5.8%, the 2 × 2 max-pool 4.4% (C kernel). Next: the column buffers themselves (written, then "
+          "packed again by OpenBLAS), which a direct or packed-once convolution would avoid.",
           "- Threads: OpenBLAS always runs on one thread inside GradLab. A product of at least 2^21 flops is split "
           "into 16-aligned blocks of rows (or columns, when the output is wider than tall) over GradLab's own helper "
           "threads (Sources/CParallel), each block one OpenBLAS call; every thread, the caller included, claims "
@@ -165,7 +165,12 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "thread. OpenBLAS's own threaded driver allocates its job table on every "
           "product it threads (24 allocations per W1 step at 2 threads before this policy).",
           "- In Double, the elementwise functions are the same C kernels (Sources/CKernels/Kernels.c), within 3 ulp for "
-          "tanh, compiled for AVX-512F, AVX2 and the baseline and chosen when the program loads.",
+          "tanh, compiled for AVX-512F, AVX2 and the baseline and chosen when the program loads; every loop works on "
+          "four vectors at a time, so that their long dependency chains overlap.",
+          "- This machine is a VM whose second core is at times taken by the host: a pass with two threads can be "
+          "slowed on one side and not the other (the GradLab side runs first). A two-thread figure with a wide "
+          "p10–p90, or a speed-up near 1, is that; `gradlab-bench --peers DIR` alone on two threads shows the "
+          "undisturbed figure.",
           "- W2/W1 is GradLab's own cost of computing the statistics and writing them every step; peers pay much "
           "more for the same loop because each statistic is a separate framework call.",
           "- W3 is GradLab's rate on large matrices against sgemm on the same shape in the same process: the engine "
