@@ -19,17 +19,13 @@
 // Chebyshev fit of erfc(t)·e^{t²}·(1 + 2t) in u = (t − c)/(t + c) made by scripts/fit-erfc.py.
 
 #include "CKernels.h"
+#include "Dispatch.h"
 
 #include <stdint.h>
 
 
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__)
-#define GL_DISPATCH __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GL_DISPATCH
-#endif
 #define GL_LANE static inline __attribute__((always_inline))
 
 // ---------------------------------------------------------------------------------------------------------

@@ -3,12 +3,7 @@
 // random data mispredicts. Written once as a macro over the element type.
 
 #include "CKernels.h"
-
-#if defined(__x86_64__)
-#define GL_DISPATCH __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GL_DISPATCH
-#endif
+#include "Dispatch.h"
 
 // Each window takes its first element, then each later one (top right, bottom left, bottom right) that is
 // greater or NaN, as torch does; `winners` gets the index in the window, 0…3.

@@ -10,14 +10,10 @@
 // The two reductions are written once, as macros over the element type, and expanded for f32 and f64.
 
 #include "CKernels.h"
+#include "Dispatch.h"
 
 #pragma clang fp contract(off)
 
-#if defined(__x86_64__)
-#define GL_DISPATCH __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define GL_DISPATCH
-#endif
 
 #define GL_LANES 16
 #define GL_REDUCTION_BLOCK 512
@@ -68,6 +64,18 @@ GL_DEFINE_SUMS(gl_buffer_sums_f64, double, long long, __builtin_fabs)
 // beyond its ends otherwise. The band test is chosen once, outside the loop.
 #define GL_OUTSIDE(v, low, high, inclusive)                                                           \
     ((inclusive) ? ((v) <= (low)) | ((v) >= (high)) : ((v) < (low)) | ((v) > (high)))
+// One block's lanes, with the band test's `inclusive` a constant, so that each expansion is its own loop.
+#define GL_ACTIVATION_BLOCK(T, COUNT_T, INCLUSIVE)                                                    \
+    for (; i < end; i += GL_LANES) {                                                                  \
+        for (int j = 0; j < GL_LANES; j++) {                                                          \
+            T v = x[i + j];                                                                           \
+            sum[j] += v;                                                                              \
+            squares[j] += v * v;                                                                      \
+            minimum[j] = v < minimum[j] ? v : minimum[j];                                             \
+            maximum[j] = v > maximum[j] ? v : maximum[j];                                             \
+            outside[j] += (COUNT_T)GL_OUTSIDE(v, low, high, INCLUSIVE);                               \
+        }                                                                                             \
+    }
 #define GL_DEFINE_ACTIVATION_SUMS(NAME, T, COUNT_T)                                                   \
     GL_DISPATCH gl_activation_sums NAME(const T *x, long n, T low, T high, int inclusive) {           \
         gl_activation_sums r = {0.0, 0.0, __builtin_nan(""), __builtin_nan(""), 0};                   \
@@ -80,27 +88,9 @@ GL_DEFINE_SUMS(gl_buffer_sums_f64, double, long long, __builtin_fabs)
             COUNT_T outside[GL_LANES] = {0};                                                          \
             for (int j = 0; j < GL_LANES; j++) { minimum[j] = x[i]; maximum[j] = x[i]; }              \
             if (inclusive) {                                                                          \
-                for (; i < end; i += GL_LANES) {                                                      \
-                    for (int j = 0; j < GL_LANES; j++) {                                              \
-                        T v = x[i + j];                                                               \
-                        sum[j] += v;                                                                  \
-                        squares[j] += v * v;                                                          \
-                        minimum[j] = v < minimum[j] ? v : minimum[j];                                 \
-                        maximum[j] = v > maximum[j] ? v : maximum[j];                                 \
-                        outside[j] += (COUNT_T)GL_OUTSIDE(v, low, high, 1);                           \
-                    }                                                                                 \
-                }                                                                                     \
+                GL_ACTIVATION_BLOCK(T, COUNT_T, 1)                                                    \
             } else {                                                                                  \
-                for (; i < end; i += GL_LANES) {                                                      \
-                    for (int j = 0; j < GL_LANES; j++) {                                              \
-                        T v = x[i + j];                                                               \
-                        sum[j] += v;                                                                  \
-                        squares[j] += v * v;                                                          \
-                        minimum[j] = v < minimum[j] ? v : minimum[j];                                 \
-                        maximum[j] = v > maximum[j] ? v : maximum[j];                                 \
-                        outside[j] += (COUNT_T)GL_OUTSIDE(v, low, high, 0);                           \
-                    }                                                                                 \
-                }                                                                                     \
+                GL_ACTIVATION_BLOCK(T, COUNT_T, 0)                                                    \
             }                                                                                         \
             for (int j = 0; j < GL_LANES; j++) {                                                      \
                 r.sum += (double)sum[j];                                                              \
