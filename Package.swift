@@ -79,7 +79,7 @@ let package = Package(
         ),
 
         // Tests.
-        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS", "CKernels", "CAllocationCounter"], exclude: ["Reference"]),
+        .testTarget(name: "BackpropTests", dependencies: ["Backprop", "CBLAS", "CKernels", "CParallel", "CAllocationCounter"], exclude: ["Reference"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "CGnuplot", "RunFormat"], exclude: ["Snapshots"]),
         .testTarget(name: "GradlabTests", dependencies: ["gradlab", "RunFormat", "Experiments", "TensorBoard"], exclude: ["TensorBoard"]),
         .testTarget(name: "ExperimentConfigTests", dependencies: ["Experiments", "Backprop"]),

@@ -167,8 +167,21 @@ public enum BLASThreads {
     /// it saves.
     static let minimumSplitFlops = 1 << 21
 
-    /// Runs once, before the first product: OpenBLAS to one thread, the helpers started.
+    /// The OpenBLAS kernels the products run on, as OpenBLAS names them ("SkylakeX", "Haswell", "Zen", …),
+    /// and the core OpenBLAS had chosen itself when GradLab replaced it (`gradlab_blas_select_core`: OpenBLAS
+    /// fell back to kernels without AVX2 on a processor that has it), else nil.
+    public static var core: (name: String, replaced: String?) {
+        _ = configured
+        return (String(cString: openblas_get_corename()), replacedCore)
+    }
+
+    /// What `gradlab_blas_select_core` returned; evaluated once, first thing in `configured`.
+    private static let replacedCore: String? = gradlab_blas_select_core().map { String(cString: $0) }
+
+    /// Runs once, before the first product: OpenBLAS's kernels checked, OpenBLAS to one thread, the helpers
+    /// started.
     static let configured: Void = {
+        _ = replacedCore
         openblas_set_num_threads(1)
         var threads = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         if let text = getenv("OPENBLAS_NUM_THREADS").map({ String(cString: $0) }), let value = Int(text), value > 0 {

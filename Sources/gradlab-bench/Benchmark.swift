@@ -85,6 +85,8 @@ struct GradLabBench: ParsableCommand {
         func wanted(_ name: String) -> Bool { only == nil || only == name }
         let threads = BLASThreads.count
         print("threads (BLASThreads): \(threads)")
+        let core = BLASThreads.core
+        print("OpenBLAS core: \(core.name)" + (core.replaced.map { " (OpenBLAS chose \($0), which has no AVX2 kernels)" } ?? ""))
         if wanted("a-float") {
             let a32 = measure(Float.self, sizes: small, activation: .tanh, batch: 128)
             report("(a) MLP 64-128x8-10 tanh, batch 128, Float", a32)

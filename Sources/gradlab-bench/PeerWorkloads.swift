@@ -93,7 +93,8 @@ struct PeerWorkloads {
             results["W8 LSTM Float"] = Timing(lstm.time(rounds: rounds, steps: steps).samples)
         }
         let info: [String: String] = [
-            "openblas_core": String(cString: openblas_get_corename()),
+            "openblas_core": BLASThreads.core.name,
+            "openblas_core_replaced": BLASThreads.core.replaced ?? "",
             "openblas_threads": "\(openblas_get_num_threads())",
             "gradlab_threads": "\(BLASThreads.count)",
         ]

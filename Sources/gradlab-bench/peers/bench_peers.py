@@ -26,6 +26,7 @@ os.environ["XLA_FLAGS"] = (f"--xla_cpu_multi_thread_eigen={'true' if threads > 1
                            f"intra_op_parallelism_threads={threads}")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import numpy as np
+import threadpoolctl
 
 out.mkdir(parents=True, exist_ok=True); docs.mkdir(parents=True, exist_ok=True)
 
@@ -296,10 +297,13 @@ results[("W1 Float product floor", "GradLab")] = gradlab_results["W1 Float produ
 (out / f"results-{threads}.json").write_text(json.dumps({f"{w}|{p}": t for (w, p), t in results.items()}, indent=1))
 # The machine and versions of this run, for the document; then the document from every pass in OUT_DIR.
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+# numpy's wheel carries its own OpenBLAS, which may choose other kernels than the system's one GradLab uses.
+numpy_blas = ", ".join(f"{i['internal_api']} {i['version']} core {i.get('architecture', '?')}"
+                       for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas" and "torch" not in i["filepath"])
 (out / "peers-info.json").write_text(json.dumps({
     "cpu": cpu, "cores": os.cpu_count(), "system": f"{platform.system()} {platform.release()}",
     "versions": {"numpy": np.__version__, "torch": torch.__version__, "jax": jax.__version__,
                  "python": platform.python_version()},
-    "steps": steps, "rounds": rounds}, indent=1))
+    "numpy_blas": numpy_blas or "unknown", "steps": steps, "rounds": rounds}, indent=1))
 subprocess.run([sys.executable, str(pathlib.Path(__file__).with_name("benchmarks_document.py")), str(out), str(docs)],
                check=True)

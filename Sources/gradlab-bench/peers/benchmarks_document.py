@@ -60,9 +60,12 @@ lines = ["# Benchmarks: GradLab against PyTorch, JAX and numpy", "",
          "- Threads: each column is one pass with every side on that many threads: OPENBLAS_NUM_THREADS=T (GradLab's "
          "own product threads and numpy's OpenBLAS), torch.set_num_threads(T), XLA_FLAGS="
          "\"--xla_cpu_multi_thread_eigen=… intra_op_parallelism_threads=T\"",
-         f"- BLAS: OpenBLAS core {info['openblas_core']} for GradLab (always single-threaded inside; GradLab splits "
-         "large products over its own threads) and numpy; torch uses its own bundled BLAS (MKL/oneDNN "
-         "or OpenBLAS as built); JAX uses XLA's Eigen kernels",
+         f"- BLAS: the system's OpenBLAS for GradLab, core {info['openblas_core']}"
+         + (f" (OpenBLAS chose {info['openblas_core_replaced']}, which has no AVX2 kernels, and GradLab replaced it: "
+            "BLASThreads.core)" if info.get("openblas_core_replaced") else "")
+         + " (always single-threaded inside; GradLab splits large products over its own threads); numpy the "
+         f"OpenBLAS its wheel carries ({meta.get('numpy_blas', 'unknown')}); torch its own bundled BLAS (MKL/oneDNN "
+         "or OpenBLAS as built); JAX XLA's Eigen kernels",
          f"- {steps} timed steps per round, {rounds} rounds after a warm-up round; medians with p10 and p90 of all steps", "",
          "| workload | implementation | unit | " + " | ".join(f"median, {label[n]} | p10–p90, {label[n]}" for n in counts) + " |",
          "| --- | --- | --- | " + " | ".join("---: | ---:" for _ in counts) + " |"]
