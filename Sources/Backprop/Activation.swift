@@ -247,8 +247,8 @@ public enum Activation: Sendable, Equatable {
         }
     }
 
-    /// `dx[i] = dy[i] · f'(x[i])`, given the forward pass's input `x` and output `y`: the C kernels for ELU,
-    /// SELU, GELU, SiLU and softplus (sigmoid and tanh use `y`).
+    /// `dx[i] = dy[i] · f'(x[i])`, given the forward pass's input `x` and output `y`: the C kernels for tanh
+    /// and sigmoid (from `y`), ELU, SELU, GELU, SiLU and softplus.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func backward<Scalar: TensorScalar>(
@@ -259,11 +259,11 @@ public enum Activation: Sendable, Equatable {
                      "\(name) backward: buffers of \(x.count), \(y.count), \(dy.count), \(dx.count) elements")
         switch self {
         case .tanh:
-            for i in 0..<x.count { let t = y[i]; dx[i] = dy[i] * (1 - t * t) }
+            Kernels.backward(.tanhOfOutput, input: y, outputGradient: dy, into: dx)
         case .relu:
             Scalar.reluBackward(input: x, outputGradient: dy, into: dx)
         case .sigmoid:
-            for i in 0..<x.count { let s = y[i]; dx[i] = dy[i] * (s * (1 - s)) }
+            Kernels.backward(.sigmoidOfOutput, input: y, outputGradient: dy, into: dx)
         case .elu(let alpha):
             Kernels.backward(.elu(positive: 1, negative: alpha), input: x, outputGradient: dy, into: dx)
         case .selu:

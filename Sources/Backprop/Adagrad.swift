@@ -37,24 +37,32 @@ public final class Adagrad<Scalar: TensorScalar>: Optimizer {
         measuring(&updates, count: parameters.count) { apply(measuring: $0) }
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// The constants of the step being taken, read by `update`.
+    private var current = (lr: Scalar(0), lambda: Scalar(0), eps: Scalar(0))
+    private lazy var sweep = ParameterSweep(parameters) { [unowned self] in self.update($0, measuring: $1) }
+
     private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if sums.isEmpty {
             sums = zeroState(like: parameters)
             for s in sums { s.fill(Scalar(initialAccumulatorValue)) }
         }
-        let lr = Scalar(learningRate / (1 + Double(stepCount - 1) * learningRateDecay))
-        let lambda = Scalar(weightDecay), eps = Scalar(epsilon)
-        for (index, named) in parameters.enumerated() {
-            let theta = named.parameter.value.base, grad = named.parameter.gradient.base
-            let s = sums[index].base
-            applyUpdate(theta, count: named.parameter.value.count, measuring: measured.map { $0 + index }) { i in
-                let g = grad[i] + lambda * theta[i]
-                s[i] += g * g
-                return theta[i] - lr * g / (s[i].squareRoot() + eps)
-            }
+        current = (Scalar(learningRate / (1 + Double(stepCount - 1) * learningRateDecay)), Scalar(weightDecay),
+                   Scalar(epsilon))
+        sweep(measuring: measured)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func update(_ index: Int, measuring into: UnsafeMutablePointer<AppliedUpdate>?) {
+        let (lr, lambda, eps) = current
+        let named = parameters[index]
+        let theta = named.parameter.value.base, grad = named.parameter.gradient.base
+        let s = sums[index].base
+        applyUpdate(theta, count: named.parameter.value.count, measuring: into) { i in
+            let g = grad[i] + lambda * theta[i]
+            s[i] += g * g
+            return theta[i] - lr * g / (s[i].squareRoot() + eps)
         }
     }
 }

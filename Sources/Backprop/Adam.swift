@@ -57,8 +57,12 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         measuring(&updates, count: parameters.count) { apply(measuring: $0) }
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// The constants of the step being taken, read by `update`.
+    private var current = (b1: Scalar(0), b2: Scalar(0), oneMinusB1: Scalar(0), oneMinusB2: Scalar(0),
+                           correction1: Scalar(0), correction2: Scalar(0), lr: Scalar(0), eps: Scalar(0),
+                           l2: Scalar(0), shrink: Scalar(0))
+    private lazy var sweep = ParameterSweep(parameters) { [unowned self] in self.update($0, measuring: $1) }
+
     private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if firstMoments.isEmpty {
@@ -67,27 +71,32 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
             if amsgrad { maxSecondMoments = zeroState(like: parameters) }
         }
         let t = Double(stepCount)
-        let b1 = Scalar(beta1), b2 = Scalar(beta2), oneMinusB1 = Scalar(1 - beta1), oneMinusB2 = Scalar(1 - beta2)
-        let correction1 = Scalar(1 - Double.pow(beta1, t)), correction2 = Scalar(1 - Double.pow(beta2, t))
-        let lr = Scalar(learningRate), eps = Scalar(epsilon)
-        let l2 = decouplesWeightDecay ? 0 : Scalar(weightDecay)
-        let shrink = decouplesWeightDecay ? 1 - Scalar(learningRate * weightDecay) : 1
-        for (index, named) in parameters.enumerated() {
-            let theta = named.parameter.value.base, grad = named.parameter.gradient.base
-            let m = firstMoments[index].base, v = secondMoments[index].base
-            let vMax = amsgrad ? maxSecondMoments[index].base : nil
-            applyUpdate(theta, count: named.parameter.value.count, measuring: measured.map { $0 + index }) { i in
-                let g = grad[i] + l2 * theta[i]
-                let decayed = theta[i] * shrink
-                m[i] = b1 * m[i] + oneMinusB1 * g
-                v[i] = b2 * v[i] + oneMinusB2 * g * g
-                var second = v[i]
-                if let vMax {
-                    vMax[i] = Swift.max(vMax[i], v[i])
-                    second = vMax[i]
-                }
-                return decayed - lr * (m[i] / correction1) / ((second / correction2).squareRoot() + eps)
+        current = (Scalar(beta1), Scalar(beta2), Scalar(1 - beta1), Scalar(1 - beta2),
+                   Scalar(1 - Double.pow(beta1, t)), Scalar(1 - Double.pow(beta2, t)), Scalar(learningRate),
+                   Scalar(epsilon), decouplesWeightDecay ? 0 : Scalar(weightDecay),
+                   decouplesWeightDecay ? 1 - Scalar(learningRate * weightDecay) : 1)
+        sweep(measuring: measured)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func update(_ index: Int, measuring into: UnsafeMutablePointer<AppliedUpdate>?) {
+        let (b1, b2, oneMinusB1, oneMinusB2, correction1, correction2, lr, eps, l2, shrink) = current
+        let named = parameters[index]
+        let theta = named.parameter.value.base, grad = named.parameter.gradient.base
+        let m = firstMoments[index].base, v = secondMoments[index].base
+        let vMax = amsgrad ? maxSecondMoments[index].base : nil
+        applyUpdate(theta, count: named.parameter.value.count, measuring: into) { i in
+            let g = grad[i] + l2 * theta[i]
+            let decayed = theta[i] * shrink
+            m[i] = b1 * m[i] + oneMinusB1 * g
+            v[i] = b2 * v[i] + oneMinusB2 * g * g
+            var second = v[i]
+            if let vMax {
+                vMax[i] = Swift.max(vMax[i], v[i])
+                second = vMax[i]
             }
+            return decayed - lr * (m[i] / correction1) / ((second / correction2).squareRoot() + eps)
         }
     }
 }

@@ -16,9 +16,10 @@ enum Kernels {
         case softplus(beta: Double, threshold: Double)
     }
 
-    /// The derivatives, applied as `dx = dy · f'(x)`.
+    /// The derivatives, applied as `dx = dy · f'(x)`; for `tanhOfOutput` and `sigmoidOfOutput` the buffer
+    /// passed as the input is the forward output y (`1 − y²`, `y(1 − y)`).
     enum Derivative {
-        case gelu, silu
+        case gelu, silu, tanhOfOutput, sigmoidOfOutput
         /// `x > 0 ? positive : negative · e^x`: ELU (1, α) and SELU (λ, λα).
         case elu(positive: Double, negative: Double)
         case softplus(beta: Double, threshold: Double)
@@ -80,6 +81,8 @@ enum Kernels {
             let dx = UnsafeMutableRawPointer(dxs).assumingMemoryBound(to: Float.self)
             switch derivative {
             case .gelu: gl_gelu_backward_f32(x, dy, dx, n)
+            case .tanhOfOutput: gl_tanh_backward_f32(x, dy, dx, n)
+            case .sigmoidOfOutput: gl_sigmoid_backward_f32(x, dy, dx, n)
             case .silu: gl_silu_backward_f32(x, dy, dx, n)
             case .elu(let positive, let negative): gl_elu_backward_f32(x, dy, dx, n, Float(positive), Float(negative))
             case .softplus(let beta, let threshold): gl_softplus_backward_f32(x, dy, dx, n, Float(beta), Float(threshold))
@@ -91,6 +94,8 @@ enum Kernels {
             let dx = UnsafeMutableRawPointer(dxs).assumingMemoryBound(to: Double.self)
             switch derivative {
             case .gelu: gl_gelu_backward_f64(x, dy, dx, n)
+            case .tanhOfOutput: gl_tanh_backward_f64(x, dy, dx, n)
+            case .sigmoidOfOutput: gl_sigmoid_backward_f64(x, dy, dx, n)
             case .silu: gl_silu_backward_f64(x, dy, dx, n)
             case .elu(let positive, let negative): gl_elu_backward_f64(x, dy, dx, n, positive, negative)
             case .softplus(let beta, let threshold): gl_softplus_backward_f64(x, dy, dx, n, beta, threshold)

@@ -34,23 +34,30 @@ public final class Lion<Scalar: TensorScalar>: Optimizer {
         measuring(&updates, count: parameters.count) { apply(measuring: $0) }
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// The constants of the step being taken, read by `update`.
+    private var current = (lr: Scalar(0), lambda: Scalar(0), b1: Scalar(0), b2: Scalar(0))
+    private lazy var sweep = ParameterSweep(parameters) { [unowned self] in self.update($0, measuring: $1) }
+
     private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if momenta.isEmpty { momenta = zeroState(like: parameters) }
-        let lr = Scalar(learningRate), lambda = Scalar(weightDecay)
-        let b1 = Scalar(beta1), b2 = Scalar(beta2)
-        for (index, named) in parameters.enumerated() {
-            let theta = named.parameter.value.base, grad = named.parameter.gradient.base
-            let m = momenta[index].base
-            applyUpdate(theta, count: named.parameter.value.count, measuring: measured.map { $0 + index }) { i in
-                let g = grad[i]
-                let c = b1 * m[i] + (1 - b1) * g
-                let sign: Scalar = c > 0 ? 1 : (c < 0 ? -1 : 0)
-                m[i] = b2 * m[i] + (1 - b2) * g
-                return theta[i] - lr * (sign + lambda * theta[i])
-            }
+        current = (Scalar(learningRate), Scalar(weightDecay), Scalar(beta1), Scalar(beta2))
+        sweep(measuring: measured)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func update(_ index: Int, measuring into: UnsafeMutablePointer<AppliedUpdate>?) {
+        let (lr, lambda, b1, b2) = current
+        let named = parameters[index]
+        let theta = named.parameter.value.base, grad = named.parameter.gradient.base
+        let m = momenta[index].base
+        applyUpdate(theta, count: named.parameter.value.count, measuring: into) { i in
+            let g = grad[i]
+            let c = b1 * m[i] + (1 - b1) * g
+            let sign: Scalar = c > 0 ? 1 : (c < 0 ? -1 : 0)
+            m[i] = b2 * m[i] + (1 - b2) * g
+            return theta[i] - lr * (sign + lambda * theta[i])
         }
     }
 }

@@ -63,3 +63,37 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         }
     }
 }
+
+/// An optimizer step's loop over its parameters, split over the product threads (`ParallelParts`) in
+/// contiguous runs of parameters of about the same number of elements each. Every optimizer's update of one
+/// parameter reads and writes that parameter and its own state only, and runs whole on one thread in the
+/// same order as unsplit, so a split step leaves the same bits. The optimizer keeps one sweep; its body,
+/// made once, calls back into the optimizer (the step's constants are the optimizer's stored properties),
+/// so a step allocates nothing.
+final class ParameterSweep: ParallelTask {
+    /// Updates parameter `index`, writing what it did into the pointer when measuring.
+    typealias Body = (_ index: Int, _ measured: UnsafeMutablePointer<AppliedUpdate>?) -> Void
+
+    private let body: Body
+    /// Running totals of the parameters' element counts: 0, then one per parameter.
+    private let cumulative: [Int]
+    private var measured: UnsafeMutablePointer<AppliedUpdate>?
+
+    init<Scalar>(_ parameters: [NamedParameter<Scalar>], body: @escaping Body) {
+        var totals = [0]
+        for named in parameters { totals.append(totals[totals.count - 1] + named.parameter.value.count) }
+        cumulative = totals
+        self.body = body
+    }
+
+    /// Updates every parameter, writing into `measured[index]` for each when given.
+    func callAsFunction(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
+        self.measured = measured
+        cumulative.withUnsafeBufferPointer { ParallelParts.forEachRange(weighted: $0, self) }
+        self.measured = nil
+    }
+
+    func run(_ range: Range<Int>) {
+        for index in range { body(index, measured.map { $0 + index }) }
+    }
+}

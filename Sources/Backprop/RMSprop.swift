@@ -43,8 +43,11 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         measuring(&updates, count: parameters.count) { apply(measuring: $0) }
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// The constants of the step being taken, read by `update`.
+    private var current = (lr: Scalar(0), a: Scalar(0), oneMinusA: Scalar(0), eps: Scalar(0), lambda: Scalar(0),
+                           mu: Scalar(0))
+    private lazy var sweep = ParameterSweep(parameters) { [unowned self] in self.update($0, measuring: $1) }
+
     private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if squareAverages.isEmpty {
@@ -52,26 +55,32 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
             if centered { gradientAverages = zeroState(like: parameters) }
             if momentum > 0 { momentumBuffers = zeroState(like: parameters) }
         }
-        let lr = Scalar(learningRate), a = Scalar(alpha), oneMinusA = Scalar(1 - alpha)
-        let eps = Scalar(epsilon), lambda = Scalar(weightDecay), mu = Scalar(momentum)
-        for (index, named) in parameters.enumerated() {
-            let theta = named.parameter.value.base, grad = named.parameter.gradient.base
-            let v = squareAverages[index].base
-            let gbar = centered ? gradientAverages[index].base : nil
-            let b = momentum > 0 ? momentumBuffers[index].base : nil
-            applyUpdate(theta, count: named.parameter.value.count, measuring: measured.map { $0 + index }) { i in
-                let g = grad[i] + lambda * theta[i]
-                v[i] = a * v[i] + oneMinusA * g * g
-                var denominator = v[i]
-                if let gbar {
-                    gbar[i] = a * gbar[i] + oneMinusA * g
-                    denominator -= gbar[i] * gbar[i]
-                }
-                let direction = g / (denominator.squareRoot() + eps)
-                guard let b else { return theta[i] - lr * direction }
-                b[i] = mu * b[i] + direction
-                return theta[i] - lr * b[i]
+        current = (Scalar(learningRate), Scalar(alpha), Scalar(1 - alpha), Scalar(epsilon), Scalar(weightDecay),
+                   Scalar(momentum))
+        sweep(measuring: measured)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func update(_ index: Int, measuring into: UnsafeMutablePointer<AppliedUpdate>?) {
+        let (lr, a, oneMinusA, eps, lambda, mu) = current
+        let named = parameters[index]
+        let theta = named.parameter.value.base, grad = named.parameter.gradient.base
+        let v = squareAverages[index].base
+        let gbar = centered ? gradientAverages[index].base : nil
+        let b = momentum > 0 ? momentumBuffers[index].base : nil
+        applyUpdate(theta, count: named.parameter.value.count, measuring: into) { i in
+            let g = grad[i] + lambda * theta[i]
+            v[i] = a * v[i] + oneMinusA * g * g
+            var denominator = v[i]
+            if let gbar {
+                gbar[i] = a * gbar[i] + oneMinusA * g
+                denominator -= gbar[i] * gbar[i]
             }
+            let direction = g / (denominator.squareRoot() + eps)
+            guard let b else { return theta[i] - lr * direction }
+            b[i] = mu * b[i] + direction
+            return theta[i] - lr * b[i]
         }
     }
 }

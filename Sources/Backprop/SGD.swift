@@ -41,27 +41,33 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         measuring(&updates, count: parameters.count) { apply(measuring: $0) }
     }
 
-    @_specialize(where Scalar == Float)
-    @_specialize(where Scalar == Double)
+    /// The constants of the step being taken, read by `update`.
+    private var current = (lr: Scalar(0), lambda: Scalar(0), mu: Scalar(0), keep: Scalar(0), first: false)
+    private lazy var sweep = ParameterSweep(parameters) { [unowned self] in self.update($0, measuring: $1) }
+
     private func apply(measuring measured: UnsafeMutablePointer<AppliedUpdate>?) {
         stepCount += 1
         if momentum != 0 && buffers.isEmpty { buffers = zeroState(like: parameters) }
-        let lr = Scalar(learningRate), lambda = Scalar(weightDecay)
-        let mu = Scalar(momentum), keep = Scalar(1 - dampening)
-        let first = stepCount == 1
-        for (index, named) in parameters.enumerated() {
-            let theta = named.parameter.value.base, grad = named.parameter.gradient.base
-            let n = named.parameter.value.count, into = measured.map { $0 + index }
-            if momentum == 0 {
-                applyUpdate(theta, count: n, measuring: into) { i in theta[i] - lr * (grad[i] + lambda * theta[i]) }
-                continue
-            }
-            let b = buffers[index].base
-            applyUpdate(theta, count: n, measuring: into) { i in
-                let g = grad[i] + lambda * theta[i]
-                b[i] = first ? g : mu * b[i] + keep * g
-                return theta[i] - lr * (nesterov ? g + mu * b[i] : b[i])
-            }
+        current = (Scalar(learningRate), Scalar(weightDecay), Scalar(momentum), Scalar(1 - dampening), stepCount == 1)
+        sweep(measuring: measured)
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func update(_ index: Int, measuring into: UnsafeMutablePointer<AppliedUpdate>?) {
+        let (lr, lambda, mu, keep, first) = current
+        let named = parameters[index]
+        let theta = named.parameter.value.base, grad = named.parameter.gradient.base
+        let n = named.parameter.value.count
+        if momentum == 0 {
+            applyUpdate(theta, count: n, measuring: into) { i in theta[i] - lr * (grad[i] + lambda * theta[i]) }
+            return
+        }
+        let b = buffers[index].base
+        applyUpdate(theta, count: n, measuring: into) { i in
+            let g = grad[i] + lambda * theta[i]
+            b[i] = first ? g : mu * b[i] + keep * g
+            return theta[i] - lr * (nesterov ? g + mu * b[i] : b[i])
         }
     }
 }

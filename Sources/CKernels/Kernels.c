@@ -488,6 +488,21 @@ GL_DISPATCH void gl_tanh_f64(const double *x, double *y, long n) { GL_MAP(double
 GL_DISPATCH void gl_sigmoid_f32(const float *x, float *y, long n) { GL_MAP(float, x, y, n, v, sigmoid_f(v)) }
 GL_DISPATCH void gl_sigmoid_f64(const double *x, double *y, long n) { GL_MAP(double, x, y, n, v, sigmoid_d(v)) }
 
+// The derivatives of tanh and σ from the forward output y: 1 − y² and y(1 − y), exactly as rounded by the
+// Swift loops they replace (no contraction), so a result does not depend on which ran.
+GL_DISPATCH void gl_tanh_backward_f32(const float *y, const float *dy, float *dx, long n) {
+    GL_ZIP(float, y, dy, dx, n, t, (1.0f - t * t))
+}
+GL_DISPATCH void gl_tanh_backward_f64(const double *y, const double *dy, double *dx, long n) {
+    GL_ZIP(double, y, dy, dx, n, t, (1.0 - t * t))
+}
+GL_DISPATCH void gl_sigmoid_backward_f32(const float *y, const float *dy, float *dx, long n) {
+    GL_ZIP(float, y, dy, dx, n, s, (s * (1.0f - s)))
+}
+GL_DISPATCH void gl_sigmoid_backward_f64(const double *y, const double *dy, double *dx, long n) {
+    GL_ZIP(double, y, dy, dx, n, s, (s * (1.0 - s)))
+}
+
 // α(e^x − 1) keeps the sign of x = −0 (expm1_negative gives +0 there).
 GL_LANE float elu_f(float v, float alpha, float scale) {
     float m = expm1_negative_f(v > 0.0f ? 0.0f : v);

@@ -333,6 +333,8 @@ final class KernelAccuracyTests: XCTestCase {
             ("silu'", { x, y, n in ones.withUnsafeBufferPointer { gl_silu_backward_f32(x, $0.baseAddress!, y, n) } }),
             ("softplus", { gl_softplus_f32($0, $1, $2, 1.5, 12) }),
             ("softplus'", { x, y, n in ones.withUnsafeBufferPointer { gl_softplus_backward_f32(x, $0.baseAddress!, y, n, 1.5, 12) } }),
+            ("tanh' of y", { x, y, n in ones.withUnsafeBufferPointer { gl_tanh_backward_f32(x, $0.baseAddress!, y, n) } }),
+            ("sigmoid' of y", { x, y, n in ones.withUnsafeBufferPointer { gl_sigmoid_backward_f32(x, $0.baseAddress!, y, n) } }),
         ]
         for (name, kernel) in kernels {
             for length in 0...67 {
@@ -367,6 +369,31 @@ final class KernelAccuracyTests: XCTestCase {
             XCTAssertEqual(buffer.map(\.bitPattern), single.map(\.bitPattern), "tanh Double, length \(length)")
             XCTAssertEqual(dBuffer.map(\.bitPattern), dSingle.map(\.bitPattern), "gelu' Double, length \(length)")
         }
+    }
+
+    /// tanh' and σ' from the forward output: the rounding of `dy · (1 − y²)` and `dy · (y(1 − y))` as written,
+    /// bit for bit, in Float and Double, on outputs across (−1, 1) and (0, 1), their ends, ±0, NaN and ±∞.
+    func testDerivativesFromTheOutputRoundAsWritten() {
+        var generator = RandomGenerator(seed: 11)
+        let specials: [Double] = [0, -0.0, 1, -1, .nan, .infinity, -.infinity, 1e-300, 0.5, 1 - 1e-16]
+        let y = specials + (0..<1_000).map { _ in Double.random(in: -1...1, using: &generator) }
+        let dy = y.indices.map { i in i < specials.count ? [1, -2.5, .nan, 0][i % 4] : generator.nextNormal() }
+        func check<T: BinaryFloatingPoint>(_: T.Type, _ tanh: ([T], [T], inout [T]) -> Void,
+                                           _ sigmoid: ([T], [T], inout [T]) -> Void) {
+            let yt = y.map { T($0) }, gt = dy.map { T($0) }
+            var dt = [T](repeating: 7, count: y.count), ds = dt
+            tanh(yt, gt, &dt)
+            sigmoid(yt, gt, &ds)
+            for i in y.indices {
+                let t = yt[i], g = gt[i]
+                let expectedTanh = g * (1 - t * t), expectedSigmoid = g * (t * (1 - t))
+                XCTAssertTrue(dt[i] == expectedTanh || (dt[i].isNaN && expectedTanh.isNaN), "\(T.self) tanh' at y = \(t)")
+                XCTAssertTrue(ds[i] == expectedSigmoid || (ds[i].isNaN && expectedSigmoid.isNaN), "\(T.self) σ' at y = \(t)")
+                if !dt[i].isNaN { XCTAssertEqual(dt[i].sign, expectedTanh.sign, "\(T.self) tanh' sign at y = \(t)") }
+            }
+        }
+        check(Float.self, { gl_tanh_backward_f32($0, $1, &$2, $0.count) }, { gl_sigmoid_backward_f32($0, $1, &$2, $0.count) })
+        check(Double.self, { gl_tanh_backward_f64($0, $1, &$2, $0.count) }, { gl_sigmoid_backward_f64($0, $1, &$2, $0.count) })
     }
 
     /// The softmax rows: probabilities sum to 1 within a few ulps, logp = log p within a few ulps, the

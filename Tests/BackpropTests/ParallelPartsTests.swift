@@ -1,4 +1,5 @@
 @testable import Backprop
+import CAllocationCounter
 import XCTest
 
 /// Loops split over the product threads (`ParallelParts`): every index exactly once, and a convolution
@@ -35,6 +36,63 @@ final class ParallelPartsTests: XCTestCase {
         let single = Ranges()
         ParallelParts.forEachRange(of: 64, elements: 1 << 30, single)
         XCTAssertEqual(single.seen, [0..<64], "one thread: one part")
+    }
+
+    func testWeightedRangesCoverEveryIndexOnceWithBalancedWeights() {
+        BLASThreads.set(2)
+        // W1's parameters (64 → 8 × 128 → 10), one heavy item at either end, two equal ones.
+        let w1 = [8192, 128] + Array(repeating: [16384, 128], count: 7).flatMap { $0 } + [1280, 10]
+        for weights in [w1, [1, 1, 1 << 17], [1 << 17, 1, 1], [40000, 40000]] {
+            var cumulative = [0]
+            for w in weights { cumulative.append(cumulative[cumulative.count - 1] + w) }
+            let task = Ranges()
+            cumulative.withUnsafeBufferPointer { ParallelParts.forEachRange(weighted: $0, task) }
+            XCTAssertEqual(task.seen.count, 2, "\(weights): two threads, two parts")
+            let ranges = task.sorted.filter { !$0.isEmpty }
+            XCTAssertEqual(ranges.first?.lowerBound, 0, "\(weights)")
+            XCTAssertEqual(ranges.last?.upperBound, weights.count, "\(weights)")
+            for (a, b) in zip(ranges, ranges.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound, "\(weights): gap or overlap") }
+            // No part holds more than half the total plus its largest item.
+            let total = cumulative.last!
+            for range in ranges {
+                let weight = weights[range].reduce(0, +)
+                XCTAssertLessThanOrEqual(weight, total / 2 + weights[range].max()!, "\(weights): part \(range)")
+            }
+        }
+        let small = Ranges()
+        [0, 10, 20].withUnsafeBufferPointer { ParallelParts.forEachRange(weighted: $0, small) }
+        XCTAssertEqual(small.seen, [0..<2], "a light loop stays whole on the calling thread")
+    }
+
+    /// Every optimizer's step, plain and measured, split over its parameters on two threads: the weights and
+    /// the measured norms equal those of one thread to the bit, and the split allocates nothing more.
+    func testASplitOptimizerStepIsBitIdenticalAndAllocatesNothing() {
+        func run(_ kind: OptimizerKind, threads: Int) -> (weights: [[UInt32]], updates: [AppliedUpdate], allocations: UInt64) {
+            BLASThreads.set(threads)
+            var generator = RandomGenerator(seed: 21)
+            let parameters = [37, 40_000, 8, 30_000, 600].enumerated().map { index, count in
+                let value = Tensor<Float>(shape: [count], scalars: (0..<count).map { _ in Float(generator.nextNormal()) })
+                return NamedParameter(name: "p\(index)", parameter: Parameter(value), role: .weight)
+            }
+            let optimizer = kind.make(parameters: parameters, learningRate: 0.05, weightDecay: 0.01)
+            var updates: [AppliedUpdate] = [], allocations: UInt64 = 0
+            for step in 0..<4 {
+                for named in parameters {
+                    for i in 0..<named.parameter.value.count { named.parameter.gradient[i] = Float(generator.nextNormal()) }
+                }
+                let before = gradlab_allocation_count()
+                if step % 2 == 0 { optimizer.step() } else { optimizer.step(measuringInto: &updates) }
+                if step >= 2 { allocations += gradlab_allocation_count() - before }
+            }
+            return (parameters.map { $0.parameter.value.scalars.map(\.bitPattern) }, updates, allocations)
+        }
+        for kind in OptimizerKind.allCases {
+            let one = run(kind, threads: 1), two = run(kind, threads: 2)
+            XCTAssertEqual(one.weights, two.weights, "\(kind): weights differ on two threads")
+            XCTAssertEqual(one.updates, two.updates, "\(kind): measured norms differ on two threads")
+            XCTAssertEqual(one.updates.count, 5, "\(kind)")
+            XCTAssertEqual(two.allocations, one.allocations, "\(kind): the split allocated")
+        }
     }
 
     /// [8, 4, 16, 16] through a 3×3 convolution to 8 channels with padding 1 (im2col of 73,728 elements,

@@ -28,6 +28,13 @@ void gl_tanh_f64(const double *x, double *y, long n);
 void gl_sigmoid_f32(const float *x, float *y, long n);
 void gl_sigmoid_f64(const double *x, double *y, long n);
 
+/// dx = dy · (1 − y²) and dx = dy · y(1 − y): tanh' and σ' from the forward output y. Exact arithmetic
+/// on y, rounded as written (no contraction).
+void gl_tanh_backward_f32(const float *y, const float *dy, float *dx, long n);
+void gl_tanh_backward_f64(const double *y, const double *dy, double *dx, long n);
+void gl_sigmoid_backward_f32(const float *y, const float *dy, float *dx, long n);
+void gl_sigmoid_backward_f64(const double *y, const double *dy, double *dx, long n);
+
 /// y = scale · (x > 0 ? x : alpha · (e^x − 1)): ELU (scale 1) and SELU (scale λ, alpha α).
 /// Bound ELU 1.5 / 1.5 ulp (measured 0.85 / 1.07), SELU 2.5 / 2.5 (measured 2.12 / 1.85).
 void gl_elu_f32(const float *x, float *y, long n, float alpha, float scale);
