@@ -54,14 +54,13 @@ struct PeerWorkloads {
         if selected.contains("w1") {
             for (type, run) in [("Float", { trainAlternating(Float.self, x: x, y: y) }),
                                 ("Double", { trainAlternating(Double.self, x: x, y: y) })] {
-                let (w1, w2) = run()
+                let (w1, w2, floor) = run()
+                results["W1 \(type) product floor"] = floor
                 results["W1 \(type)"] = w1.time
                 results["W1 \(type) allocations"] = w1.allocations
                 results["W2 \(type)"] = w2.time
                 results["W2 \(type) allocations"] = w2.allocations
             }
-            results["W1 Float product floor"] = productFloor(Float.self)
-            results["W1 Double product floor"] = productFloor(Double.self)
         }
         if selected.contains("w3") {
             let (w3, sgemm) = w3Rates()
@@ -216,16 +215,18 @@ struct PeerWorkloads {
     }
 
     /// W1 and W2 in `Scalar`: milliseconds per step over `rounds` × `steps` steps after a warm-up round,
-    /// and heap allocations per step over each timed round. Their rounds alternate (W1, W2, W1, …), so a
-    /// change in the machine's speed during the run reaches both alike and W2/W1 stays the cost of
-    /// recording.
+    /// and heap allocations per step over each timed round; and W1's product floor. Their rounds alternate
+    /// (W1, W2, floor, W1, …), so a change in the machine's speed during the run reaches all three alike
+    /// and W2/W1 and W1/floor stay the cost of recording and of the work beside the products.
     func trainAlternating<Scalar: TensorScalar>(_ type: Scalar.Type, x: [[Double]], y: [[Int]])
-        -> (w1: (time: Timing, allocations: Timing), w2: (time: Timing, allocations: Timing)) {
+        -> (w1: (time: Timing, allocations: Timing), w2: (time: Timing, allocations: Timing), floor: Timing) {
         let plain = TrainingLoop(model: model(Scalar.self), x: x, y: y, csv: nil)
         let recording = TrainingLoop(model: model(Scalar.self), x: x, y: y,
                                      csv: folder.appendingPathComponent("w2-gradlab-\(Scalar.self).csv"))
+        let floor = ProductFloorLoop<Scalar>(seed: seed)
         for round in 0...rounds {
             for loop in [plain, recording] { loop.round(steps: steps, timed: round > 0) }
+            floor.round(steps: steps, timed: round > 0)
         }
         try? recording.writer?.flush()
         for (name, loop) in [("W1", plain), ("W2", recording)] {
@@ -236,21 +237,31 @@ struct PeerWorkloads {
             print("\(name) \(Scalar.self) per step: " + perStep.joined(separator: ", "))
         }
         return ((Timing(plain.samples), Timing(plain.allocations, unit: "allocations/step")),
-                (Timing(recording.samples), Timing(recording.allocations, unit: "allocations/step")))
+                (Timing(recording.samples), Timing(recording.allocations, unit: "allocations/step")),
+                Timing(floor.samples))
     }
 
     /// The products of one W1 step alone, as `Dense` calls them (forward y = x·Wᵀ, backward dW = dyᵀ·x and
     /// dx = dy·W for every layer) through the same `gemm`, in milliseconds: W1's floor at this run's rate.
-    func productFloor<Scalar: TensorScalar>(_: Scalar.Type) -> Timing {
-        let sizes = Self.w1Sizes, batch = 128
-        var generator = RandomGenerator(seed: seed)
-        func random(_ count: Int) -> [Scalar] { (0..<count).map { _ in Scalar(generator.nextNormal()) } }
-        let weights = zip(sizes, sizes.dropFirst()).map { random($0 * $1) }
-        let activations = sizes.map { random(batch * $0) }
-        var outputs = sizes.map { [Scalar](repeating: 0, count: batch * $0) }
-        var gradients = weights.map { [Scalar](repeating: 0, count: $0.count) }
+    /// Run a round at a time, alternating with W1's and W2's rounds.
+    final class ProductFloorLoop<Scalar: TensorScalar> {
+        let sizes = PeerWorkloads.w1Sizes, batch = 128
+        let weights: [[Scalar]], activations: [[Scalar]]
+        var outputs: [[Scalar]], gradients: [[Scalar]]
         var samples: [Double] = []
-        for round in 0...rounds {
+
+        init(seed: UInt64) {
+            var generator = RandomGenerator(seed: seed)
+            func random(_ count: Int) -> [Scalar] { (0..<count).map { _ in Scalar(generator.nextNormal()) } }
+            let sizes = PeerWorkloads.w1Sizes, batch = 128
+            let weights = zip(sizes, sizes.dropFirst()).map { random($0 * $1) }
+            self.weights = weights
+            activations = sizes.map { random(batch * $0) }
+            outputs = sizes.map { [Scalar](repeating: 0, count: batch * $0) }
+            gradients = weights.map { [Scalar](repeating: 0, count: $0.count) }
+        }
+
+        func round(steps: Int, timed: Bool) {
             for _ in 0..<steps {
                 let start = DispatchTime.now().uptimeNanoseconds
                 for layer in 0..<weights.count {
@@ -268,10 +279,9 @@ struct PeerWorkloads {
                                 a: activations[layer + 1], lda: n, b: weights[layer], ldb: k, beta: 0,
                                 c: &outputs[layer], ldc: k)
                 }
-                if round > 0 { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
+                if timed { samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6) }
             }
         }
-        return Timing(samples)
     }
 
     func w3Rates() -> (Timing, Timing) {

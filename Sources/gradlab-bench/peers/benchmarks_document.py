@@ -144,18 +144,21 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "torch it measures framework overhead per operation as much as arithmetic: the model is small (93 MFLOP per "
           "step), so dispatch costs show. JAX's jit fuses the whole step into one XLA program and numpy runs the "
           "same OpenBLAS gemms as GradLab, so those two are the real competition.",
-          "- Where the time goes, measured with `OPENBLAS_NUM_THREADS=1 perf record -e cpu-clock gradlab-bench --only W` "
-          "(whole process, so set-up is included) on an AMD EPYC with AVX2 (OpenBLAS core Zen; the C kernels' avx2 "
-          "clone), shares of the samples: W1 Float (a-float): OpenBLAS 82% (sgemm kernel 67%, its beta pass 5.4%, "
-          "packing 9%), tanh 9.3% (C kernel), Linear's backward (the bias-gradient loop) 1.6%, tanh's backward 1.1%, "
-          "memmove 1.1% (the bias copied into every row before a beta-1 product). W1 Float is about 1.13× its "
-          "product floor on one thread (the ratio table): tanh is the next bottleneck, then packing.",
-          "- W8 (lstm): OpenBLAS 82% (kernel 63%, packing 19%), σ 4.0% and tanh 3.8% (C kernels), the LSTM "
-          "cell's backward 3.7%, memmove 3.3% (time-major copies). Next: the per-step packing of the recurrent "
-          "weight, which a packed-once GEMM would avoid.",
-          "- W6/W7 (conv): OpenBLAS 71% (kernel 54%, beta pass 6.3%, packing 10%), Conv2d's unfolding 6.8% and "
-          "folding 5.8%, the 2 × 2 max-pool 4.4% (C kernel). Next: the column buffers themselves (written, then "
-          "packed again by OpenBLAS), which a direct or packed-once convolution would avoid.",
+          "- Where the time goes, measured with `OPENBLAS_NUM_THREADS=1 perf record -e cpu-clock gradlab-bench --only W "
+          "--steps 1000` (whole process, so set-up is included) on an Intel Xeon with AVX-512 (family 6, model 207; "
+          "OpenBLAS core SkylakeX, which GradLab selects because Debian's OpenBLAS 0.3.21 falls back to Prescott on this "
+          "model; the C kernels' avx512f clone), shares of the samples: W1 Float (a-float): OpenBLAS 78% (sgemm kernel "
+          "61%, packing 15%) and its zeroing of the beta-0 outputs (memset) 3.0%, tanh 8.3% (C kernel), tanh's backward "
+          "3.0% (C kernel, bound by memory: the Swift loop it replaced took the same), memmove 2.1% (the bias copied "
+          "into every row before a beta-1 product), Linear's backward (the bias-gradient loop) 2.0%. tanh is the next "
+          "bottleneck, then packing.",
+          "- W8 (lstm): OpenBLAS 81% (kernel 54%, packing 23%, small-matrix kernel 3.6%), the LSTM cell's backward "
+          "4.8%, σ 4.1% and tanh 2.7% (C kernels), memmove 4.1% (time-major copies). Next: the per-step packing of "
+          "the recurrent weight, which a packed-once GEMM would avoid.",
+          "- W6/W7 (conv): OpenBLAS 61% (kernel 43%, packing 17%), Conv2d's unfolding 10.6% and folding 8.9%, memset "
+          "8.0% (the input gradient cleared before folding, and OpenBLAS's zeroing of beta-0 outputs), the max-pool's "
+          "backward 1.6%. Next: the column buffers themselves (19 MB for W7, written, then packed again by OpenBLAS), "
+          "which a per-image or direct convolution would keep in cache.",
           "- Threads: OpenBLAS always runs on one thread inside GradLab. A product of at least 2^21 flops is split "
           "into 16-aligned blocks of rows (or columns, when the output is wider than tall) over GradLab's own helper "
           "threads (Sources/CParallel), each block one OpenBLAS call; every thread, the caller included, claims "
@@ -164,16 +167,18 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "online cores; `compare --jobs N` (N > 1) runs each training on one. The same threads also run two kinds "
           "of loop, each split so that every element is computed as on one thread (the same bits): Conv2d's im2col "
           "and col2im, over the images of the batch, and activation layers of at least 8192 elements, in blocks of "
-          "64 (`ParallelParts`). The optimizer, the loss, the recurrent cells and the recorder run on the calling "
+          "64, and every optimizer's step over its parameters, in runs of whole parameters of about the same size "
+          "(`ParallelParts`, `ParameterSweep`). The loss, the recurrent cells and the recorder run on the calling "
           "thread. OpenBLAS's own threaded driver allocates its job table on every "
           "product it threads (24 allocations per W1 step at 2 threads before this policy).",
           "- In Double, the elementwise functions are the same C kernels (Sources/CKernels/Kernels.c), within 3 ulp for "
           "tanh, compiled for AVX-512F, AVX2 and the baseline and chosen when the program loads; every loop works on "
           "four vectors at a time, so that their long dependency chains overlap.",
-          "- This machine is a VM whose second core is at times taken by the host: a pass with two threads can be "
-          "slowed on one side and not the other (the GradLab side runs first). A two-thread figure with a wide "
-          "p10–p90, or a speed-up near 1, is that; `gradlab-bench --peers DIR` alone on two threads shows the "
-          "undisturbed figure.",
+          "- This machine is a VM whose speed drifts: the same command, run twice in a row, has given medians 20–40% "
+          "apart (W1 Float's product floor 1.19 and 0.87 ms on one thread), and its second core is at times taken by "
+          "the host. Each side of a pass is measured at a different time (GradLab's first), so a ratio between sides "
+          "carries that drift; the ratios within GradLab's side (floor, W2/W1) come from alternating rounds and "
+          "carry less of it. A figure with a wide p10–p90 is that.",
           "- W2/W1 is GradLab's own cost of computing the statistics and writing them every step; peers pay much "
           "more for the same loop because each statistic is a separate framework call.",
           "- W3 is GradLab's rate on large matrices against sgemm on the same shape in the same process: the engine "
