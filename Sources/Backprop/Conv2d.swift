@@ -176,10 +176,7 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         if let bias {
             let db = bias.gradientForAccumulation()
             for o in 0..<outChannels {
-                let row = dyt.base + o * count
-                var sum: Scalar = 0
-                for p in 0..<count { sum += row[p] }
-                db.buffer.base[o] = db.keep * db.buffer.base[o] + sum
+                db.buffer.base[o] = db.keep * db.buffer.base[o] + Vectorized.sum(dyt.base + o * count, count: count)
             }
         }
         // ∂L/∂cols = Wᵀ · ∂L/∂Y, folded back onto the input.
@@ -202,6 +199,7 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
                             outHeight: Int, outWidth: Int, into cols: UnsafeMutablePointer<Scalar>) {
         let plane = outHeight * outWidth, count = batch * plane
         let (sh, sw) = (stride.height, stride.width)
+        let flat = sh == 1 && sw == 1 && outWidth == width
         for c in 0..<inChannels {
             for i in 0..<kernelSize.height {
                 let dy = i * dilation.height
@@ -212,6 +210,14 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
                     let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
                                                                   padding: padding.width, outputs: outWidth)
                     let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                    if flat {
+                        for n in images {
+                            unfoldShifted(x + (n * inChannels + c) * height * width, rows: rowsInside,
+                                          columns: inside, by: (dy - padding.height) * width + dx - padding.width,
+                                          width: width, plane: plane, into: row + n * plane)
+                        }
+                        continue
+                    }
                     for n in images {
                         let image = x + (n * inChannels + c) * height * width
                         for oy in 0..<outHeight {
@@ -245,6 +251,7 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
                           outHeight: Int, outWidth: Int, into x: UnsafeMutablePointer<Scalar>) {
         let plane = outHeight * outWidth, count = batch * plane
         let (sh, sw) = (stride.height, stride.width)
+        let flat = sh == 1 && sw == 1 && outWidth == width
         for c in 0..<inChannels {
             for i in 0..<kernelSize.height {
                 let dy = i * dilation.height
@@ -255,6 +262,14 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
                     let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
                                                                   padding: padding.width, outputs: outWidth)
                     let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                    if flat {
+                        for n in images {
+                            foldShifted(row + n * plane, rows: rowsInside, columns: inside,
+                                        by: (dy - padding.height) * width + dx - padding.width, width: width,
+                                        onto: x + (n * inChannels + c) * height * width)
+                        }
+                        continue
+                    }
                     for n in images {
                         let image = x + (n * inChannels + c) * height * width
                         for oy in rowsInside {
@@ -270,6 +285,53 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
                 }
             }
         }
+    }
+    /// One (c, i, j) block of `unfold` for one image when the output's rows are as long as the input's
+    /// (stride 1, `outWidth == width`, as with "same" padding): the block is the image plane read `shift`
+    /// elements further on, so it is one flat copy over the rows and columns that fall inside the input, and
+    /// zeros in the padding's rows and columns. (Inside the copy, a padding column reads the neighbouring
+    /// row's edge of the same plane; it is zeroed after.)
+    @inline(__always)
+    private func unfoldShifted(_ image: UnsafeMutablePointer<Scalar>, rows: Range<Int>, columns: Range<Int>,
+                               by shift: Int, width: Int, plane: Int, into d: UnsafeMutablePointer<Scalar>) {
+        guard !rows.isEmpty && !columns.isEmpty else {
+            d.update(repeating: 0, count: plane)
+            return
+        }
+        let first = rows.lowerBound * width + columns.lowerBound
+        let end = (rows.upperBound - 1) * width + columns.upperBound
+        d.update(repeating: 0, count: first)
+        (d + first).update(from: image + (first + shift), count: end - first)
+        (d + end).update(repeating: 0, count: plane - end)
+        guard columns.count < width else { return }
+        for oy in rows {
+            let line = d + oy * width
+            for ox in 0..<columns.lowerBound { line[ox] = 0 }
+            for ox in columns.upperBound..<width { line[ox] = 0 }
+        }
+    }
+
+    /// One (c, i, j) block of `fold` for one image, in `unfoldShifted`'s geometry: the block's padding
+    /// columns are zeroed (the block is scratch, read only here), then one flat sum adds the block onto the
+    /// plane read `shift` elements further on. A zeroed column adds 0 to the neighbouring row's edge of the
+    /// same plane, which leaves it as it was: the input gradient starts at +0, and a sum that starts at +0
+    /// is never −0, so x + 0 is x to the bit. Each plane element still takes one term per block, in the same
+    /// order as the row-by-row loop.
+    @inline(__always)
+    private func foldShifted(_ s: UnsafeMutablePointer<Scalar>, rows: Range<Int>, columns: Range<Int>, by shift: Int,
+                             width: Int, onto image: UnsafeMutablePointer<Scalar>) {
+        guard !rows.isEmpty && !columns.isEmpty else { return }
+        if columns.count < width {
+            for oy in rows {
+                let line = s + oy * width
+                for ox in 0..<columns.lowerBound { line[ox] = 0 }
+                for ox in columns.upperBound..<width { line[ox] = 0 }
+            }
+        }
+        let first = rows.lowerBound * width + columns.lowerBound
+        let end = (rows.upperBound - 1) * width + columns.upperBound
+        let target = image + shift
+        for k in first..<end { target[k] += s[k] }
     }
 }
 

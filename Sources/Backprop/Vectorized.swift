@@ -1,4 +1,5 @@
-/// Elementwise loops over buffers, eight lanes at a time through `SIMD8`, then one at a time for the rest.
+/// Elementwise loops (and a sum) over buffers, eight lanes at a time through `SIMD8`, then one at a time for
+/// the rest.
 ///
 /// Swift does not vectorise every loop with a select in it on its own; writing the lanes out makes the
 /// hot elementwise kernels (ReLU and friends) vectorise on every target.
@@ -33,5 +34,21 @@ enum Vectorized {
             i += 8
         }
         while i < a.count { destination[i] = scalar(first[i], second[i]); i += 1 }
+    }
+
+    /// The sum of `count` elements from `x`: eight lane sums over the blocks of eight, added lane by lane,
+    /// then the rest one at a time. The order is fixed by `count` alone, so a sum is the same on every run;
+    /// it is not the left-to-right order of a scalar loop.
+    @inline(__always)
+    static func sum<Scalar: TensorScalar>(_ x: UnsafePointer<Scalar>, count: Int) -> Scalar {
+        var lanes = SIMD8<Scalar>()
+        var i = 0
+        while i + 8 <= count {
+            lanes += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Scalar>.self)
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < count { total += x[i]; i += 1 }
+        return total
     }
 }

@@ -30,6 +30,68 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// The geometries where the output's rows are as long as the input's (stride 1, W_out = W), which
+    /// unfold and fold as one shifted block per (c, i, j) and image: the output, ∂L/∂x, ∂L/∂W and ∂L/∂b
+    /// against the definition summed out here. The cases have padding columns on either side, dilation,
+    /// vertical padding only, rows left wholly in the padding (padding 3 on 2 rows) and a kernel column
+    /// that never lands inside (5 wide on 1 column).
+    func testShiftedBlockGeometriesMatchTheDefinition() {
+        let cases: [(kernel: Size2D, padding: Size2D, dilation: Size2D, height: Int, width: Int)] = [
+            (3, 1, 1, 6, 5), (5, 2, 1, 5, 7), (3, 2, 2, 7, 6), ([3, 1], [2, 0], 1, 4, 3), ([1, 1], [3, 0], 1, 2, 4),
+            ([2, 5], [0, 2], 1, 3, 1), ([2, 3], [1, 1], [2, 1], 5, 8),
+        ]
+        for (index, c) in cases.enumerated() {
+            var generator = RandomGenerator(seed: UInt64(40 + index))
+            let (batch, inputs, outputs) = (2, 3, 2)
+            let layer = Conv2d<Double>(inChannels: inputs, outChannels: outputs, kernelSize: c.kernel,
+                                       padding: c.padding, dilation: c.dilation, generator: &generator)
+            let x = images([batch, inputs, c.height, c.width], seed: UInt64(index))
+            let y = layer.forward(x, mode: .training)
+            let (kh, kw) = (c.kernel.height, c.kernel.width)
+            let outHeight = c.height + 2 * c.padding.height - c.dilation.height * (kh - 1)
+            XCTAssertEqual(y.shape, [batch, outputs, outHeight, c.width], "case \(index): W_out = W")
+            let g = images(y.shape, seed: UInt64(90 + index))
+            layer.zeroGradients()
+            let dx = layer.backward(g)
+            let w = layer.weight.value, b = layer.bias!.value
+            var expectedX = [Double](repeating: 0, count: x.count), expectedW = [Double](repeating: 0, count: w.count)
+            var expectedB = [Double](repeating: 0, count: outputs)
+            for n in 0..<batch {
+                for o in 0..<outputs {
+                    for oy in 0..<outHeight {
+                        for ox in 0..<c.width {
+                            let k = ((n * outputs + o) * outHeight + oy) * c.width + ox
+                            var sum = b[o]
+                            expectedB[o] += g[k]
+                            for ci in 0..<inputs {
+                                for i in 0..<kh {
+                                    for j in 0..<kw {
+                                        let iy = oy - c.padding.height + i * c.dilation.height
+                                        let ix = ox - c.padding.width + j * c.dilation.width
+                                        guard (0..<c.height).contains(iy) && (0..<c.width).contains(ix) else { continue }
+                                        let xi = ((n * inputs + ci) * c.height + iy) * c.width + ix
+                                        let wi = ((o * inputs + ci) * kh + i) * kw + j
+                                        sum += w[wi] * x[xi]
+                                        expectedX[xi] += w[wi] * g[k]
+                                        expectedW[wi] += x[xi] * g[k]
+                                    }
+                                }
+                            }
+                            XCTAssertEqual(y[k], sum, accuracy: 1e-12, "case \(index): y at \(k)")
+                        }
+                    }
+                }
+            }
+            for (name, got, expected) in [("∂L/∂x", dx.scalars, expectedX), ("∂L/∂W", layer.weight.gradient.scalars, expectedW),
+                                          ("∂L/∂b", layer.bias!.gradient.scalars, expectedB)] {
+                XCTAssertEqual(got.count, expected.count)
+                for (k, (a, e)) in zip(got, expected).enumerated() {
+                    XCTAssertEqual(a, e, accuracy: 1e-12, "case \(index): \(name) at \(k)")
+                }
+            }
+        }
+    }
+
     func testConv2dForwardIsTheDefinitionOnAHandCase() throws {
         // One 2×2 kernel of ones over a 3×3 ramp, padding 1: each output sums the window inside the image.
         let weight = Tensor<Double>(shape: [1, 1, 2, 2], repeating: 1)
@@ -192,42 +254,54 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// MaxPool2d's 2 × 2, stride 2 path (branch-free) against the rule of the general loop written out
-    /// here: the same outputs to the bit and each gradient at the same winner, with ties, NaN, −∞ and
-    /// odd sizes (the last row and column are left out).
+    /// MaxPool2d's 2 × 2, stride 2 path (selects in vector blocks of 8 and 4 windows in Float, 4 in
+    /// Double, then one window at a time) against the rule of the general loop written out here: the same
+    /// outputs and each gradient at the same winner, with ties, NaN, −∞ and odd sizes (the last row and
+    /// column are left out), on widths whose rows take no block (3), a block of 4 (9), one of 8 (16) and
+    /// 8 + 4 + one window (27).
     func testMaxPoolTwoByTwoPathEqualsTheGeneralLoop() {
+        for width in [3, 9, 16, 27] {
+            checkMaxPoolTwoByTwo(Float.self, height: 7, width: width)
+            checkMaxPoolTwoByTwo(Double.self, height: 7, width: width)
+        }
+    }
+
+    private func checkMaxPoolTwoByTwo<Scalar: TensorScalar>(_: Scalar.Type, height: Int, width: Int) {
         var generator = RandomGenerator(seed: 4)
-        let x = Tensor<Double>(shape: [3, 2, 7, 9])
+        let x = Tensor<Scalar>(shape: [3, 2, height, width])
         for i in 0..<x.count {
             switch i % 13 {
             case 0: x[i] = .nan
             case 5: x[i] = -.infinity
             case 7, 8: x[i] = 1  // ties
-            default: x[i] = generator.nextNormal()
+            default: x[i] = Scalar(generator.nextNormal())
             }
         }
-        let fast = MaxPool2d<Double>(kernelSize: 2)
+        let fast = MaxPool2d<Scalar>(kernelSize: 2)
         let y = fast.forward(x, mode: .training)
-        XCTAssertEqual(y.shape, [3, 2, 3, 4])
-        let dy = Tensor<Double>(shape: y.shape)
-        for i in 0..<dy.count { dy[i] = Double(i + 1) }
+        let (outHeight, outWidth) = (height / 2, width / 2)
+        XCTAssertEqual(y.shape, [3, 2, outHeight, outWidth])
+        let dy = Tensor<Scalar>(shape: y.shape)
+        for i in 0..<dy.count { dy[i] = Scalar(i + 1) }
         let dx = fast.backward(dy)
+        let label = "\(Scalar.self), width \(width)"
         for image in 0..<6 {
-            for oy in 0..<3 {
-                for ox in 0..<4 {
+            for oy in 0..<outHeight {
+                for ox in 0..<outWidth {
                     // The reference choice: the first element, then each later one greater or NaN.
-                    var best = -Double.infinity, winner = (0, 0)
+                    var best = -Scalar.infinity, winner = (0, 0)
                     for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
-                        let v = x[image * 63 + (2 * oy + i) * 9 + 2 * ox + j]
+                        let v = x[image * height * width + (2 * oy + i) * width + 2 * ox + j]
                         if v > best || v.isNaN { best = v; winner = (i, j) }
                     }
-                    let k = image * 12 + oy * 4 + ox
-                    XCTAssertEqual(y[k].bitPattern, best.bitPattern, "image \(image) (\(oy), \(ox))")
-                    let source = image * 63 + (2 * oy + winner.0) * 9 + 2 * ox + winner.1
-                    XCTAssertEqual(dx[source], dy[k], "the gradient goes to the winner at (\(oy), \(ox))")
+                    let k = (image * outHeight + oy) * outWidth + ox
+                    XCTAssertTrue(y[k] == best && y[k].sign == best.sign || y[k].isNaN && best.isNaN,
+                                  "\(label): image \(image) (\(oy), \(ox)): \(y[k]), expected \(best)")
+                    let source = image * height * width + (2 * oy + winner.0) * width + 2 * ox + winner.1
+                    XCTAssertEqual(dx[source], dy[k], "\(label): the gradient goes to the winner at (\(oy), \(ox))")
                 }
             }
         }
-        XCTAssertEqual(dx.scalars.reduce(0, +), dy.scalars.reduce(0, +), "every output's gradient lands once")
+        XCTAssertEqual(dx.scalars.reduce(0, +), dy.scalars.reduce(0, +), "\(label): every gradient lands once")
     }
 }
