@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "TensorBoardTests", dependencies: ["TensorBoard", "RunFormat"]),
         .testTarget(name: "GradientCheckTests", dependencies: ["GradientCheck", "Backprop", "RunFormat"]),
         .testTarget(name: "TrainingDiagnosticsTests",
-                    dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat", "GradientCheck"]),
+                    dependencies: ["TrainingDiagnostics", "Backprop", "RunFormat", "GradientCheck", "CAllocationCounter"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backprop", "RunFormat"], exclude: ["Fixtures", "Snapshots"]),
     ]
 )

@@ -2,7 +2,7 @@ import CParallel
 
 /// A loop that `ParallelParts` can split: `run` does the iterations in `range`, and may be called from
 /// several threads at once with disjoint ranges.
-protocol ParallelTask: AnyObject {
+package protocol ParallelTask: AnyObject {
     func run(_ range: Range<Int>)
 }
 
@@ -11,9 +11,9 @@ protocol ParallelTask: AnyObject {
 /// allocated: the task is an object the caller keeps (a closure would be boxed on every call). Used where
 /// the parts write disjoint memory and each element is computed in the same order as by the whole loop,
 /// so a split result is bit-identical to the unsplit one.
-enum ParallelParts {
+package enum ParallelParts {
     /// Loops of fewer elements stay on the calling thread: waking a helper costs more than it saves.
-    static let minimumElements = 1 << 16
+    package static let minimumElements = 1 << 16
 
     /// Elementwise kernels of at least this many elements are split: a transcendental costs about a
     /// nanosecond per element, several times a copy's.
@@ -33,7 +33,7 @@ enum ParallelParts {
     /// Runs `task.run(range)` over consecutive ranges covering `0..<count` with about the same weight each,
     /// one per thread, when the total weight is at least `minimum`; otherwise `task.run(0..<count)` here.
     /// `cumulative` holds count + 1 running totals of the items' weights (0 first, the total last).
-    static func forEachRange(weighted cumulative: UnsafeBufferPointer<Int>, minimum: Int = minimumElements,
+    package static func forEachRange(weighted cumulative: UnsafeBufferPointer<Int>, minimum: Int = minimumElements,
                              _ task: any ParallelTask) {
         let count = cumulative.count - 1, threads = BLASThreads.count
         guard count > 1, let total = cumulative.last, total >= minimum, threads > 1 else {

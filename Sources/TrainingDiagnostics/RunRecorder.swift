@@ -189,9 +189,13 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
         let histogramStep = isHistogramStep(step)
         let recordStep = isRecordStep(step)
         var activationSummaries: [RecordedStep.ActivationLayer] = []
+        let gradients = gradientStatistics(details)
+        gradients.compute()
+        var position = 0
         for view in details.layers {
             for named in view.parameters {
-                let statistics = named.parameter.gradient.withUnsafeBufferPointer { TensorStatistics($0) }
+                let statistics = gradients[position]
+                position += 1
                 if statistics.nonfinite > 0 { anyNonFinite = true }
                 if recordStep { pendingGradients.append((named.name, view.name, statistics)) }
                 if histogramStep {
@@ -237,6 +241,29 @@ public final class RunRecorder<Scalar: TensorScalar>: TrainingObserver {
     }
 
     private var pendingActivations: [RecordedStep.ActivationLayer] = []
+
+    /// The sweep over every layer view's parameter gradients in `details`, in the order the step visits
+    /// them: the kept one while the gradients are the same tensors, else a new one (the first step).
+    private var gradientSweep: TensorStatisticsSweep<Scalar>?
+
+    private func gradientStatistics(_ details: StepDetails<Scalar>) -> TensorStatisticsSweep<Scalar> {
+        if let kept = gradientSweep {
+            var position = 0, same = true
+            for view in details.layers where same {
+                for named in view.parameters {
+                    guard position < kept.tensors.count, kept.tensors[position] === named.parameter.gradient else {
+                        same = false
+                        break
+                    }
+                    position += 1
+                }
+            }
+            if same && position == kept.tensors.count { return kept }
+        }
+        let sweep = TensorStatisticsSweep(details.layers.flatMap { $0.parameters.map(\.parameter.gradient) })
+        gradientSweep = sweep
+        return sweep
+    }
 
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

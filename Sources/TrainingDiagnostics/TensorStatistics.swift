@@ -44,3 +44,46 @@ public struct TensorStatistics: Sendable, Equatable {
         self.nonfinite = nonfinite
     }
 }
+
+/// The statistics of a fixed list of tensors (a model's gradients), split over the product threads
+/// (`ParallelParts`) in runs of whole tensors of about the same element count. Each tensor's statistics
+/// are `TensorStatistics.init`'s, computed by one thread, so a split result is the same to the bit as
+/// one thread's. Made once for the list and kept: `compute` allocates nothing.
+public final class TensorStatisticsSweep<Scalar: TensorScalar>: ParallelTask {
+    /// The tensors, in the order of the results.
+    public let tensors: [Tensor<Scalar>]
+    /// Running totals of the tensors' element counts: 0, then one per tensor.
+    private let cumulative: [Int]
+    private let results: UnsafeMutableBufferPointer<TensorStatistics>
+
+    public init(_ tensors: [Tensor<Scalar>]) {
+        self.tensors = tensors
+        var totals = [0]
+        for tensor in tensors { totals.append(totals[totals.count - 1] + tensor.count) }
+        cumulative = totals
+        results = .allocate(capacity: tensors.count)
+        let empty = TensorStatistics(UnsafeBufferPointer<Scalar>(start: nil, count: 0))
+        _ = results.initialize(from: repeatElement(empty, count: tensors.count))
+    }
+
+    deinit {
+        results.deinitialize()
+        results.deallocate()
+    }
+
+    /// Computes every tensor's statistics from its current values; `self[i]` then reads tensor i's.
+    public func compute() {
+        cumulative.withUnsafeBufferPointer { ParallelParts.forEachRange(weighted: $0, self) }
+    }
+
+    /// Tensor `index`'s statistics from the last `compute`.
+    public subscript(index: Int) -> TensorStatistics { results[index] }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    package func run(_ range: Range<Int>) {
+        for index in range {
+            results[index] = tensors[index].withUnsafeBufferPointer { TensorStatistics($0) }
+        }
+    }
+}

@@ -153,6 +153,8 @@ struct PeerWorkloads {
         let inputs: [Tensor<Scalar>]
         let targets: [LossTarget<Scalar>]
         let writer: CSVTableWriter<GradientRow>?
+        /// W2's gradient statistics, one sweep over every parameter's gradient (as `RunRecorder` does).
+        let statistics: TensorStatisticsSweep<Scalar>
         var updates: [AppliedUpdate] = []
         var samples: [Double] = [], allocations: [Double] = []
         var step = 0
@@ -163,6 +165,7 @@ struct PeerWorkloads {
         init(model: Sequential<Scalar>, x: [[Double]], y: [[Int]], csv: URL?) {
             self.model = model
             optimizer = OptimizerKind.sgd.make(parameters: model.parameters, learningRate: 0.01)
+            statistics = TensorStatisticsSweep(model.parameters.map(\.parameter.gradient))
             inputs = x.map { Tensor<Scalar>(shape: [128, 64], scalars: $0.map { Scalar($0) }) }
             targets = y.map { LossTarget<Scalar>.classes($0) }
             if let csv { try? FileManager.default.removeItem(at: csv) }
@@ -186,8 +189,9 @@ struct PeerWorkloads {
                     optimizer.step(measuringInto: &updates)
                     let statisticsStart = DispatchTime.now().uptimeNanoseconds
                     var rowNanoseconds: UInt64 = 0
+                    statistics.compute()
                     for (index, named) in parameters.enumerated() {
-                        let g = named.parameter.gradient.withUnsafeBufferPointer { TensorStatistics($0) }
+                        let g = statistics[index]
                         let applied = updates[index]
                         let rowStart = DispatchTime.now().uptimeNanoseconds
                         writer.append(GradientRow(step: step, parameter: named.name, layer: "", norm: g.norm,

@@ -1,8 +1,42 @@
 import Backprop
+import CAllocationCounter
 import XCTest
 @testable import TrainingDiagnostics
 
 final class StatisticsTests: XCTestCase {
+    /// A sweep over five gradients (one holding NaN and +∞, so recounted without them) on two threads: each
+    /// tensor's statistics equal `TensorStatistics` of that tensor alone, exactly, and a compute on two
+    /// threads allocates no more than on one. (A debug build allocates in both; the release benchmark's W2
+    /// reports the allocations per step of the release build.)
+    func testASplitStatisticsSweepEqualsEachTensorAloneAndAllocatesNothing() {
+        let threadsBefore = BLASThreads.count
+        defer { BLASThreads.set(threadsBefore) }
+        var generator = RandomGenerator(seed: 8)
+        let tensors = [37, 40_000, 8, 30_000, 600].map { count in
+            Tensor<Float>(shape: [count], scalars: (0..<count).map { _ in Float(generator.nextNormal()) })
+        }
+        tensors[3][17] = .nan
+        tensors[3][900] = .infinity
+        tensors[1][5] = 0
+        var allocations: [UInt64] = []
+        for threads in [1, 2] {
+            BLASThreads.set(threads)
+            XCTAssertEqual(BLASThreads.count, threads)
+            let sweep = TensorStatisticsSweep(tensors)
+            sweep.compute()
+            let before = gradlab_allocation_count()
+            sweep.compute()
+            allocations.append(gradlab_allocation_count() - before)
+            for (index, tensor) in tensors.enumerated() {
+                let alone = tensor.withUnsafeBufferPointer { TensorStatistics($0) }
+                XCTAssertEqual(sweep[index], alone, "\(threads) thread(s): tensor \(index)")
+            }
+            XCTAssertEqual(sweep[3].nonfinite, 2)
+            XCTAssertEqual(sweep[1].zeroFraction, 1.0 / 40_000)
+        }
+        XCTAssertEqual(allocations[1], allocations[0], "the split allocated")
+    }
+
     func testActivationStatisticsCountSaturatedAndDeadUnits() {
         // Three examples × four units; unit 1 is zero for every example.
         let relu = Tensor<Float>(shape: [3, 4], scalars: [1, 0, 2, 0,
