@@ -145,20 +145,26 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "step), so dispatch costs show. JAX's jit fuses the whole step into one XLA program and numpy runs the "
           "same OpenBLAS gemms as GradLab, so those two are the real competition.",
           "- Where the time goes, measured with `OPENBLAS_NUM_THREADS=1 perf record -e cpu-clock gradlab-bench --only W "
-          "--steps 1000` (whole process, so set-up is included) on an Intel Xeon with AVX-512 (family 6, model 207; "
-          "OpenBLAS core SkylakeX, which GradLab selects because Debian's OpenBLAS 0.3.21 falls back to Prescott on this "
-          "model; the C kernels' avx512f clone), shares of the samples: W1 Float (a-float): OpenBLAS 78% (sgemm kernel "
-          "61%, packing 15%) and its zeroing of the beta-0 outputs (memset) 3.0%, tanh 8.3% (C kernel), tanh's backward "
-          "3.0% (C kernel, bound by memory: the Swift loop it replaced took the same), memmove 2.1% (the bias copied "
-          "into every row before a beta-1 product), Linear's backward (the bias-gradient loop) 2.0%. tanh is the next "
-          "bottleneck, then packing.",
-          "- W8 (lstm): OpenBLAS 81% (kernel 54%, packing 23%, small-matrix kernel 3.6%), the LSTM cell's backward "
-          "4.8%, σ 4.1% and tanh 2.7% (C kernels), memmove 4.1% (time-major copies). Next: the per-step packing of "
-          "the recurrent weight, which a packed-once GEMM would avoid.",
-          "- W6/W7 (conv): OpenBLAS 61% (kernel 43%, packing 17%), Conv2d's unfolding 10.6% and folding 8.9%, memset "
-          "8.0% (the input gradient cleared before folding, and OpenBLAS's zeroing of beta-0 outputs), the max-pool's "
-          "backward 1.6%. Next: the column buffers themselves (19 MB for W7, written, then packed again by OpenBLAS), "
-          "which a per-image or direct convolution would keep in cache.",
+          "--steps 1000` (1500 for a-float; whole process, so set-up is included) on an AMD EPYC (family 25, model 1; "
+          "OpenBLAS's own choice of core, Zen; the C kernels' avx2 clone), shares of the samples: W1 Float (a-float): "
+          "OpenBLAS 84% (sgemm kernel 68%, packing 10%, its clearing of beta-0 outputs 5.6%), tanh 9.4% (C kernel), "
+          "tanh's backward 1.8% (C kernel), memmove 1.2% (the bias copied into every row before a beta-1 product), "
+          "Linear's backward (the bias-gradient loop) 1.1%. Clearing the beta-0 outputs with memset and calling "
+          "OpenBLAS with beta 1 moved that 5.6% into the kernel (1.530 against 1.540 ms per step): it is the cost of "
+          "first touching the output, not of the pass. tanh is the next bottleneck, then packing. (On an Intel Xeon "
+          "of family 6, model 207, Debian's OpenBLAS 0.3.21 falls back to its SSE3 Prescott kernels, about a third "
+          "of the speed; GradLab then selects SkylakeX or Haswell, and the header above names both cores.)",
+          "- W8 (lstm): OpenBLAS 80% (kernel 59%, packing 21%), the LSTM cell's backward 5.4%, memmove 4.5% "
+          "(time-major copies), σ 3.7% and tanh 3.3% (C kernels). Next: the per-step packing of the recurrent weight, "
+          "which a packed-once GEMM would avoid.",
+          "- W6/W7 (conv): OpenBLAS 78% (kernel 57%, packing 13%, clearing of beta-0 outputs 7.7%), memmove 4.7% "
+          "(the unfolding's flat copies and the layout copies), folding 4.4%, memset 2.9%, the unfolding's own loop "
+          "1.8%, the max-pool's backward 1.3% and forward 0.5%. With stride 1 and W_out = W (\"same\" padding) each "
+          "(c, i, j) block of an image is the plane shifted, so it unfolds as one flat copy and folds as one flat sum, "
+          "and the 2 × 2 max-pool works on vector blocks of windows: before these, the max-pool's branches were 10.9% "
+          "of W6 and the row-by-row unfolding and folding about a quarter (`gradlab-bench --peers DIR --workloads w6`, "
+          "one thread: W6 5.40 to 3.2–3.5 ms, W7 46–51 to 59 GFLOP/s). Next: W7's 19 MB column buffers, written, "
+          "cleared by OpenBLAS and packed again, which per-image products would keep in cache.",
           "- Threads: OpenBLAS always runs on one thread inside GradLab. A product of at least 2^21 flops is split "
           "into 16-aligned blocks of rows (or columns, when the output is wider than tall) over GradLab's own helper "
           "threads (Sources/CParallel), each block one OpenBLAS call; every thread, the caller included, claims "
@@ -168,15 +174,16 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "of loop, each split so that every element is computed as on one thread (the same bits): Conv2d's im2col "
           "and col2im, over the images of the batch, and activation layers of at least 8192 elements, in blocks of "
           "64, and every optimizer's step over its parameters, in runs of whole parameters of about the same size "
-          "(`ParallelParts`, `ParameterSweep`). The loss, the recurrent cells and the recorder run on the calling "
-          "thread. OpenBLAS's own threaded driver allocates its job table on every "
+          "(`ParallelParts`, `ParameterSweep`), and the recorder's gradient statistics in runs of whole tensors "
+          "(`TensorStatisticsSweep`). The loss, the recurrent cells, the activation statistics and the CSV rows run on "
+          "the calling thread. OpenBLAS's own threaded driver allocates its job table on every "
           "product it threads (24 allocations per W1 step at 2 threads before this policy).",
           "- In Double, the elementwise functions are the same C kernels (Sources/CKernels/Kernels.c), within 3 ulp for "
           "tanh, compiled for AVX-512F, AVX2 and the baseline and chosen when the program loads; every loop works on "
           "four vectors at a time, so that their long dependency chains overlap.",
-          "- This machine is a VM whose speed drifts: the same command, run twice in a row, has given medians 20–40% "
-          "apart (W1 Float's product floor 1.19 and 0.87 ms on one thread), and its second core is at times taken by "
-          "the host. Each side of a pass is measured at a different time (GradLab's first), so a ratio between sides "
+          "- This machine is a VM whose speed drifts: the same command has given medians 20–45% apart within half an "
+          "hour (W1 Float on two threads 0.92 and then 1.34 ms; sgemm on W7's products 59.7 and 72 GFLOP/s on one "
+          "thread), and its second core is at times taken by the host. Each side of a pass is measured at a different time (GradLab's first), so a ratio between sides "
           "carries that drift; the ratios within GradLab's side (floor, W2/W1) come from alternating rounds and "
           "carry less of it. A figure with a wide p10–p90 is that.",
           "- W2/W1 is GradLab's own cost of computing the statistics and writing them every step; peers pay much "
