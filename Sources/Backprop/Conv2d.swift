@@ -303,12 +303,7 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         d.update(repeating: 0, count: first)
         (d + first).update(from: image + (first + shift), count: end - first)
         (d + end).update(repeating: 0, count: plane - end)
-        guard columns.count < width else { return }
-        for oy in rows {
-            let line = d + oy * width
-            for ox in 0..<columns.lowerBound { line[ox] = 0 }
-            for ox in columns.upperBound..<width { line[ox] = 0 }
-        }
+        zeroPaddingColumns(d, rows: rows, columns: columns, width: width)
     }
 
     /// One (c, i, j) block of `fold` for one image, in `unfoldShifted`'s geometry: the block's padding
@@ -321,17 +316,23 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
     private func foldShifted(_ s: UnsafeMutablePointer<Scalar>, rows: Range<Int>, columns: Range<Int>, by shift: Int,
                              width: Int, onto image: UnsafeMutablePointer<Scalar>) {
         guard !rows.isEmpty && !columns.isEmpty else { return }
-        if columns.count < width {
-            for oy in rows {
-                let line = s + oy * width
-                for ox in 0..<columns.lowerBound { line[ox] = 0 }
-                for ox in columns.upperBound..<width { line[ox] = 0 }
-            }
-        }
+        zeroPaddingColumns(s, rows: rows, columns: columns, width: width)
         let first = rows.lowerBound * width + columns.lowerBound
         let end = (rows.upperBound - 1) * width + columns.upperBound
         let target = image + shift
         for k in first..<end { target[k] += s[k] }
+    }
+
+    /// Zeros the columns outside `columns` in the `rows` of a block `width` wide.
+    @inline(__always)
+    private func zeroPaddingColumns(_ block: UnsafeMutablePointer<Scalar>, rows: Range<Int>, columns: Range<Int>,
+                                    width: Int) {
+        guard columns.count < width else { return }
+        for oy in rows {
+            let line = block + oy * width
+            for ox in 0..<columns.lowerBound { line[ox] = 0 }
+            for ox in columns.upperBound..<width { line[ox] = 0 }
+        }
     }
 }
 
