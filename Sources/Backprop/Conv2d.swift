@@ -8,8 +8,14 @@
 /// H_out = ⌊(H + 2·p − d·(k − 1) − 1) / s⌋ + 1
 /// ```
 /// The weight is `[out_channels, in_channels, kh, kw]` and the bias `[out_channels]`, as torch's, so
-/// checkpoints move between the two unchanged. The whole batch is unfolded into one column matrix, so
-/// each of the three products is a single `gemm` (no per-element products).
+/// checkpoints move between the two unchanged. The products are `gemm` calls, in one of two layouts:
+/// - **batched** (small images): the whole batch is unfolded into one column matrix [C·kh·kw, N·H_out·W_out],
+///   so each of the three products is a single `gemm`, and the output and its gradient are copied between
+///   [out, N, plane] and NCHW;
+/// - **per image** (where one image's column block has at least `perImageColumns` elements, or the batch is
+///   one image): image n is unfolded into its own block [C·kh·kw, plane] and its products run on it at once,
+///   while the block is still in cache. Image n's output [out, plane] is already NCHW, so nothing is copied;
+///   the bias is written first and the product added onto it (beta 1), and ∂L/∂W sums the images' products.
 /// - Caveats: `groups=1` only (no grouped or depthwise convolution); `padding` is a number of zeros on
 ///   each side (torch's `'same'`/`'valid'` strings and `padding_mode` other than `'zeros'` are not supported).
 /// - Default initialisation: `.classic`, U[−1/√fan_in, 1/√fan_in] for the weight and the bias with
@@ -123,9 +129,26 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         let plane = outHeight * outWidth, count = batch * plane
         let depth = inChannels * kernelSize.height * kernelSize.width
         self.input = input
+        let y = output.tensor(batch, outChannels, outHeight, outWidth)
+        imageLoop.set(height: height, width: width, outHeight: outHeight, outWidth: outWidth)
+        if unfoldsPerImage(batch: batch, depth: depth, plane: plane) {
+            // Image n: its block [depth, plane] at n·depth·plane, and Y_n = W · block + b, straight into y[n].
+            let cols = columns.tensor(rows: batch * depth, columns: plane)
+            for n in 0..<batch {
+                let block = cols.base + n * depth * plane, yn = y.base + n * outChannels * plane
+                imageLoop.unfold(image: input.base + n * inChannels * height * width, into: block)
+                if let bias {
+                    for o in 0..<outChannels { (yn + o * plane).update(repeating: bias.value.base[o], count: plane) }
+                }
+                Scalar.gemm(
+                    transposeA: false, transposeB: false, m: outChannels, n: plane, k: depth,
+                    alpha: 1, a: weight.value.base, lda: depth, b: block, ldb: plane,
+                    beta: bias == nil ? 0 : 1, c: yn, ldc: plane)
+            }
+            return y
+        }
         let cols = columns.tensor(rows: depth, columns: count)
-        imageLoop.start(folding: false, images: input.base, columns: cols.base, batch: batch, height: height,
-                        width: width, outHeight: outHeight, outWidth: outWidth)
+        imageLoop.unfold(batch: input.base, count: batch, into: cols.base)
         // Y = W · cols: [out, N·plane]
         let yt = product.tensor(rows: outChannels, columns: count)
         Scalar.gemm(
@@ -133,7 +156,6 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
             alpha: 1, a: weight.value.base, lda: depth, b: cols.base, ldb: count,
             beta: 0, c: yt.base, ldc: count)
         // [out, N, plane] to [N, out, plane], adding the bias.
-        let y = output.tensor(batch, outChannels, outHeight, outWidth)
         for o in 0..<outChannels {
             let b: Scalar = bias?.value.base[o] ?? 0
             for n in 0..<batch {
@@ -158,6 +180,39 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
                      + "[\(batch), \(outChannels), \(outHeight), \(outWidth)]")
         let plane = outHeight * outWidth, count = batch * plane
         let depth = inChannels * kernelSize.height * kernelSize.width
+        let dW = weight.gradientForAccumulation()
+        let dx = inputGradient.tensor(batch, inChannels, height, width)
+        dx.fill(0)
+        imageLoop.set(height: height, width: width, outHeight: outHeight, outWidth: outWidth)
+        if unfoldsPerImage(batch: batch, depth: depth, plane: plane) {
+            // Image n: ∂L/∂Y_n is outputGradient[n] as [out, plane]; ∂L/∂W += ∂L/∂Y_n · block_nᵀ, and
+            // ∂L/∂block_n = Wᵀ · ∂L/∂Y_n, folded onto dx[n] while it is in cache.
+            let cols = columns.tensor(rows: batch * depth, columns: plane)
+            let dcols = columnsGradient.tensor(rows: depth, columns: plane)
+            for n in 0..<batch {
+                let dyn = outputGradient.base + n * outChannels * plane, block = cols.base + n * depth * plane
+                Scalar.gemm(
+                    transposeA: false, transposeB: true, m: outChannels, n: depth, k: plane,
+                    alpha: 1, a: dyn, lda: plane, b: block, ldb: plane,
+                    beta: n == 0 ? dW.keep : 1, c: dW.buffer.base, ldc: depth)
+                Scalar.gemm(
+                    transposeA: true, transposeB: false, m: depth, n: plane, k: outChannels,
+                    alpha: 1, a: weight.value.base, lda: depth, b: dyn, ldb: plane,
+                    beta: 0, c: dcols.base, ldc: plane)
+                imageLoop.fold(dcols.base, onto: dx.base + n * inChannels * height * width)
+            }
+            if let bias {
+                let db = bias.gradientForAccumulation()
+                for o in 0..<outChannels {
+                    var sum: Scalar = 0
+                    for n in 0..<batch {
+                        sum += Vectorized.sum(outputGradient.base + (n * outChannels + o) * plane, count: plane)
+                    }
+                    db.buffer.base[o] = db.keep * db.buffer.base[o] + sum
+                }
+            }
+            return dx
+        }
         // [N, out, plane] to [out, N·plane]
         let dyt = productGradient.tensor(rows: outChannels, columns: count)
         for n in 0..<batch {
@@ -168,7 +223,6 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         }
         // ∂L/∂W += ∂L/∂Y · colsᵀ
         let cols = columns.tensor(rows: depth, columns: count)
-        let dW = weight.gradientForAccumulation()
         Scalar.gemm(
             transposeA: false, transposeB: true, m: outChannels, n: depth, k: count,
             alpha: 1, a: dyt.base, lda: count, b: cols.base, ldb: count,
@@ -185,57 +239,94 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
             transposeA: true, transposeB: false, m: depth, n: count, k: outChannels,
             alpha: 1, a: weight.value.base, lda: depth, b: dyt.base, ldb: count,
             beta: 0, c: dcols.base, ldc: count)
-        let dx = inputGradient.tensor(batch, inChannels, height, width)
-        dx.fill(0)
-        imageLoop.start(folding: true, images: dx.base, columns: dcols.base, batch: batch, height: height,
-                        width: width, outHeight: outHeight, outWidth: outWidth)
+        imageLoop.fold(batch: dcols.base, count: batch, onto: dx.base)
         return dx
     }
 
-    /// im2col for the images in `images`: row (c, i, j) of `cols`, column n·plane + oy·W_out + ox, holds
-    /// x[n, c, iy, ix] (0 in the padding). Each image fills its own columns, so the batch can be split.
+    /// The layout of the products: per image where one image's column block has at least this many elements
+    /// (its products are then large enough that a call per image costs little, and the block stays in cache
+    /// between its unfolding and its products), or where the batch is one image; batched otherwise.
+    package static var perImageColumns: Int { 1 << 15 }
+
+    private func unfoldsPerImage(batch: Int, depth: Int, plane: Int) -> Bool {
+        batch == 1 || depth * plane >= Self.perImageColumns
+    }
+
+    /// im2col for the channels `channels` of one image `x` [C, H, W]: row (c, i, j) of `cols`, at
+    /// `cols + ((c·kh + i)·kw + j)·rowStride`, holds x[c, oy·s − p + i·d, ox·s − p + j·d] at oy·W_out + ox
+    /// (0 in the padding). Each channel fills its own rows, so the channels can be split.
     @inline(__always)
-    fileprivate func unfold(_ x: UnsafeMutablePointer<Scalar>, images: Range<Int>, batch: Int, height: Int, width: Int,
-                            outHeight: Int, outWidth: Int, into cols: UnsafeMutablePointer<Scalar>) {
-        let plane = outHeight * outWidth, count = batch * plane
+    fileprivate func unfold(_ x: UnsafeMutablePointer<Scalar>, channels: Range<Int>, height: Int, width: Int,
+                            outHeight: Int, outWidth: Int, inside windows: ConvolutionWindows,
+                            into cols: UnsafeMutablePointer<Scalar>, rowStride: Int) {
+        let plane = outHeight * outWidth
         let (sh, sw) = (stride.height, stride.width)
         let flat = sh == 1 && sw == 1 && outWidth == width
-        for c in 0..<inChannels {
+        for c in channels {
+            let image = x + c * height * width
             for i in 0..<kernelSize.height {
-                let dy = i * dilation.height
-                let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
-                                                                  padding: padding.height, outputs: outHeight)
+                let dy = i * dilation.height, rowsInside = windows.rows[i]
                 for j in 0..<kernelSize.width {
-                    let dx = j * dilation.width
-                    let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
-                                                                  padding: padding.width, outputs: outWidth)
-                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
+                    let dx = j * dilation.width, inside = windows.columns[j]
+                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * rowStride
                     if flat {
-                        for n in images {
-                            unfoldShifted(x + (n * inChannels + c) * height * width, rows: rowsInside,
-                                          columns: inside, by: (dy - padding.height) * width + dx - padding.width,
-                                          width: width, plane: plane, into: row + n * plane)
-                        }
+                        unfoldShifted(image, rows: rowsInside, columns: inside,
+                                      by: (dy - padding.height) * width + dx - padding.width,
+                                      width: width, plane: plane, into: row)
                         continue
                     }
-                    for n in images {
-                        let image = x + (n * inChannels + c) * height * width
-                        for oy in 0..<outHeight {
-                            let d = row + n * plane + oy * outWidth
-                            // Plain loops rather than memcpy/memset: rows are a few elements long, and a
-                            // library call per row costs more than the copy.
-                            guard rowsInside.contains(oy) else {
-                                for ox in 0..<outWidth { d[ox] = 0 }
-                                continue
-                            }
-                            let source = image + (oy * sh - padding.height + dy) * width + dx - padding.width
-                            for ox in 0..<inside.lowerBound { d[ox] = 0 }
-                            if sw == 1 {
-                                for ox in inside { d[ox] = source[ox] }
-                            } else {
-                                for ox in inside { d[ox] = source[ox * sw] }
-                            }
-                            for ox in inside.upperBound..<outWidth { d[ox] = 0 }
+                    for oy in 0..<outHeight {
+                        let d = row + oy * outWidth
+                        // Plain loops rather than memcpy/memset: rows are a few elements long, and a
+                        // library call per row costs more than the copy.
+                        guard rowsInside.contains(oy) else {
+                            for ox in 0..<outWidth { d[ox] = 0 }
+                            continue
+                        }
+                        let source = image + (oy * sh - padding.height + dy) * width + dx - padding.width
+                        for ox in 0..<inside.lowerBound { d[ox] = 0 }
+                        if sw == 1 {
+                            for ox in inside { d[ox] = source[ox] }
+                        } else {
+                            for ox in inside { d[ox] = source[ox * sw] }
+                        }
+                        for ox in inside.upperBound..<outWidth { d[ox] = 0 }
+                    }
+                }
+            }
+        }
+    }
+
+    /// col2im, the adjoint of `unfold`, for the channels `channels` of one image: adds each entry of `cols`
+    /// (laid out as `unfold` writes it) to the element of `x` it was read from. Each element receives its
+    /// terms in the order (i, j, oy) of its own channel's rows, however the channels or the batch are split
+    /// and in either layout, so a split result is the same to the bit.
+    @inline(__always)
+    fileprivate func fold(_ cols: UnsafeMutablePointer<Scalar>, rowStride: Int, channels: Range<Int>, height: Int,
+                          width: Int, outHeight: Int, outWidth: Int, inside windows: ConvolutionWindows,
+                          into x: UnsafeMutablePointer<Scalar>) {
+        let (sh, sw) = (stride.height, stride.width)
+        let flat = sh == 1 && sw == 1 && outWidth == width
+        for c in channels {
+            let image = x + c * height * width
+            for i in 0..<kernelSize.height {
+                let dy = i * dilation.height, rowsInside = windows.rows[i]
+                for j in 0..<kernelSize.width {
+                    let dx = j * dilation.width, inside = windows.columns[j]
+                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * rowStride
+                    if flat {
+                        foldShifted(row, rows: rowsInside, columns: inside,
+                                    by: (dy - padding.height) * width + dx - padding.width, width: width,
+                                    onto: image)
+                        continue
+                    }
+                    for oy in rowsInside {
+                        let s = row + oy * outWidth
+                        let target = image + (oy * sh - padding.height + dy) * width + dx - padding.width
+                        if sw == 1 {
+                            for ox in inside { target[ox] += s[ox] }
+                        } else {
+                            for ox in inside { target[ox * sw] += s[ox] }
                         }
                     }
                 }
@@ -243,49 +334,6 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         }
     }
 
-    /// col2im, the adjoint of `unfold`, for the images in `images`: adds each entry of `cols` to the input
-    /// element it was read from. Each image's elements receive their terms in the same order (c, i, j, oy)
-    /// however the batch is split, so a split result is the same to the bit.
-    @inline(__always)
-    fileprivate func fold(_ cols: UnsafeMutablePointer<Scalar>, images: Range<Int>, batch: Int, height: Int, width: Int,
-                          outHeight: Int, outWidth: Int, into x: UnsafeMutablePointer<Scalar>) {
-        let plane = outHeight * outWidth, count = batch * plane
-        let (sh, sw) = (stride.height, stride.width)
-        let flat = sh == 1 && sw == 1 && outWidth == width
-        for c in 0..<inChannels {
-            for i in 0..<kernelSize.height {
-                let dy = i * dilation.height
-                let rowsInside = ConvolutionGeometry.validOutputs(offset: dy, size: height, stride: sh,
-                                                                  padding: padding.height, outputs: outHeight)
-                for j in 0..<kernelSize.width {
-                    let dx = j * dilation.width
-                    let inside = ConvolutionGeometry.validOutputs(offset: dx, size: width, stride: sw,
-                                                                  padding: padding.width, outputs: outWidth)
-                    let row = cols + ((c * kernelSize.height + i) * kernelSize.width + j) * count
-                    if flat {
-                        for n in images {
-                            foldShifted(row + n * plane, rows: rowsInside, columns: inside,
-                                        by: (dy - padding.height) * width + dx - padding.width, width: width,
-                                        onto: x + (n * inChannels + c) * height * width)
-                        }
-                        continue
-                    }
-                    for n in images {
-                        let image = x + (n * inChannels + c) * height * width
-                        for oy in rowsInside {
-                            let s = row + n * plane + oy * outWidth
-                            let target = image + (oy * sh - padding.height + dy) * width + dx - padding.width
-                            if sw == 1 {
-                                for ox in inside { target[ox] += s[ox] }
-                            } else {
-                                for ox in inside { target[ox * sw] += s[ox] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
     /// One (c, i, j) block of `unfold` for one image when the output's rows are as long as the input's
     /// (stride 1, `outWidth == width`, as with "same" padding): the block is the image plane read `shift`
     /// elements further on, so it is one flat copy over the rows and columns that fall inside the input, and
@@ -336,35 +384,100 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
     }
 }
 
-/// The batch loop of `Conv2d`'s unfolding (im2col) or folding (col2im), split over the product threads
-/// (`ParallelParts`) by images. One per layer, kept from call to call, so a split allocates nothing.
+/// For each kernel row i, the output rows whose input row lies inside the image, and for each kernel column
+/// j the output columns likewise: the same for every channel and image, so they are worked out once.
+fileprivate struct ConvolutionWindows {
+    var rows: [Range<Int>] = [], columns: [Range<Int>] = []
+
+    init() {}
+
+    init<Scalar>(layer: Conv2d<Scalar>, height: Int, width: Int, outHeight: Int, outWidth: Int) {
+        rows = (0..<layer.kernelSize.height).map { i in
+            ConvolutionGeometry.validOutputs(offset: i * layer.dilation.height, size: height, stride: layer.stride.height,
+                                             padding: layer.padding.height, outputs: outHeight)
+        }
+        columns = (0..<layer.kernelSize.width).map { j in
+            ConvolutionGeometry.validOutputs(offset: j * layer.dilation.width, size: width, stride: layer.stride.width,
+                                             padding: layer.padding.width, outputs: outWidth)
+        }
+    }
+}
+
+/// `Conv2d`'s unfolding (im2col) and folding (col2im), split over the product threads (`ParallelParts`):
+/// a batch by images, one image by channels. One per layer, kept from call to call, so a split allocates
+/// nothing.
 private final class ImageLoop<Scalar: TensorScalar>: ParallelTask {
     unowned let layer: Conv2d<Scalar>
-    private var folding = false
+    private var folding = false, wholeBatch = false
     private var images: UnsafeMutablePointer<Scalar>?, columns: UnsafeMutablePointer<Scalar>?
-    private var batch = 0, height = 0, width = 0, outHeight = 0, outWidth = 0
+    private var height = 0, width = 0, outHeight = 0, outWidth = 0, rowStride = 0
+    private var windows = ConvolutionWindows()
 
     init(layer: Conv2d<Scalar>) { self.layer = layer }
 
-    /// Unfolds `images` into `columns`, or folds `columns` onto `images` (which it adds to), for the batch.
-    func start(folding: Bool, images: UnsafeMutablePointer<Scalar>, columns: UnsafeMutablePointer<Scalar>,
-               batch: Int, height: Int, width: Int, outHeight: Int, outWidth: Int) {
-        (self.folding, self.images, self.columns) = (folding, images, columns)
-        (self.batch, self.height, self.width, self.outHeight, self.outWidth) = (batch, height, width, outHeight, outWidth)
-        let elements = layer.inChannels * layer.kernelSize.height * layer.kernelSize.width * batch * outHeight * outWidth
-        ParallelParts.forEachRange(of: batch, elements: elements, self)
+    private var imageSize: Int { layer.inChannels * height * width }
+    private var blockSize: Int { layer.inChannels * layer.kernelSize.height * layer.kernelSize.width * outHeight * outWidth }
+
+    /// The geometry of the calls that follow (the windows are worked out again only when it changes).
+    func set(height: Int, width: Int, outHeight: Int, outWidth: Int) {
+        guard (height, width, outHeight, outWidth) != (self.height, self.width, self.outHeight, self.outWidth)
+        else { return }
+        (self.height, self.width, self.outHeight, self.outWidth) = (height, width, outHeight, outWidth)
+        windows = ConvolutionWindows(layer: layer, height: height, width: width, outHeight: outHeight,
+                                     outWidth: outWidth)
     }
 
+    /// Unfolds one image [C, H, W] into its block [C·kh·kw, plane].
+    func unfold(image: UnsafeMutablePointer<Scalar>, into block: UnsafeMutablePointer<Scalar>) {
+        start(folding: false, wholeBatch: false, images: image, columns: block, rowStride: outHeight * outWidth,
+              count: layer.inChannels, elements: blockSize)
+    }
+
+    /// Adds one image's block [C·kh·kw, plane] onto the image's gradient [C, H, W].
+    func fold(_ block: UnsafeMutablePointer<Scalar>, onto image: UnsafeMutablePointer<Scalar>) {
+        start(folding: true, wholeBatch: false, images: image, columns: block, rowStride: outHeight * outWidth,
+              count: layer.inChannels, elements: blockSize)
+    }
+
+    /// Unfolds `count` images into the batch's columns [C·kh·kw, count·plane].
+    func unfold(batch: UnsafeMutablePointer<Scalar>, count: Int, into columns: UnsafeMutablePointer<Scalar>) {
+        start(folding: false, wholeBatch: true, images: batch, columns: columns,
+              rowStride: count * outHeight * outWidth, count: count, elements: count * blockSize)
+    }
+
+    /// Adds the batch's columns [C·kh·kw, count·plane] onto the gradient of `count` images.
+    func fold(batch columns: UnsafeMutablePointer<Scalar>, count: Int, onto images: UnsafeMutablePointer<Scalar>) {
+        start(folding: true, wholeBatch: true, images: images, columns: columns,
+              rowStride: count * outHeight * outWidth, count: count, elements: count * blockSize)
+    }
+
+    private func start(folding: Bool, wholeBatch: Bool, images: UnsafeMutablePointer<Scalar>,
+                       columns: UnsafeMutablePointer<Scalar>, rowStride: Int, count: Int, elements: Int) {
+        (self.folding, self.wholeBatch, self.images, self.columns) = (folding, wholeBatch, images, columns)
+        self.rowStride = rowStride
+        ParallelParts.forEachRange(of: count, elements: elements, self)
+    }
+
+    /// Images `range` of the batch, or channels `range` of the one image.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     func run(_ range: Range<Int>) {
         guard let images, let columns else { return }
+        guard wholeBatch else { return part(image: images, block: columns, channels: range) }
+        let plane = outHeight * outWidth
+        for n in range {
+            part(image: images + n * imageSize, block: columns + n * plane, channels: 0..<layer.inChannels)
+        }
+    }
+
+    @inline(__always)
+    private func part(image: UnsafeMutablePointer<Scalar>, block: UnsafeMutablePointer<Scalar>, channels: Range<Int>) {
         if folding {
-            layer.fold(columns, images: range, batch: batch, height: height, width: width, outHeight: outHeight,
-                       outWidth: outWidth, into: images)
+            layer.fold(block, rowStride: rowStride, channels: channels, height: height, width: width,
+                       outHeight: outHeight, outWidth: outWidth, inside: windows, into: image)
         } else {
-            layer.unfold(images, images: range, batch: batch, height: height, width: width, outHeight: outHeight,
-                         outWidth: outWidth, into: columns)
+            layer.unfold(image, channels: channels, height: height, width: width, outHeight: outHeight,
+                         outWidth: outWidth, inside: windows, into: block, rowStride: rowStride)
         }
     }
 }

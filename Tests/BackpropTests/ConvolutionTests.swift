@@ -26,15 +26,77 @@ final class ConvolutionTests: XCTestCase {
             let layer = Conv2d<Double>(inChannels: 2, outChannels: 3, kernelSize: c.kernel, stride: c.stride,
                                        padding: c.padding, dilation: c.dilation, bias: c.bias, generator: &generator)
             XCTAssertEqual(layer.parameters.map(\.name), c.bias ? ["weight", "bias"] : ["weight"])
-            FiniteDifferenceCheck().check(layer, input: images([2, 2, 7, 5], seed: UInt64(index)))
+            // A batch of two runs the batched products, a single image the per-image ones.
+            for batch in [2, 1] {
+                FiniteDifferenceCheck().check(layer, input: images([batch, 2, 7, 5], seed: UInt64(index)))
+            }
+        }
+    }
+
+    /// The convolution summed out from its definition: y, ∂L/∂x, ∂L/∂W and ∂L/∂b of `layer` at `x`, for
+    /// the output gradient `g`.
+    func definition(_ layer: Conv2d<Double>, _ x: Tensor<Double>, _ g: Tensor<Double>)
+        -> (y: [Double], dx: [Double], dW: [Double], db: [Double]) {
+        let (batch, inputs, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (outputs, outHeight, outWidth) = (g.shape[1], g.shape[2], g.shape[3])
+        let (kh, kw) = (layer.kernelSize.height, layer.kernelSize.width)
+        let (s, p, d) = (layer.stride, layer.padding, layer.dilation)
+        let w = layer.weight.value, b = layer.bias?.value
+        var y = [Double](repeating: 0, count: g.count), dx = [Double](repeating: 0, count: x.count)
+        var dW = [Double](repeating: 0, count: w.count), db = [Double](repeating: 0, count: outputs)
+        for n in 0..<batch {
+            for o in 0..<outputs {
+                for oy in 0..<outHeight {
+                    for ox in 0..<outWidth {
+                        let k = ((n * outputs + o) * outHeight + oy) * outWidth + ox
+                        var sum = b?[o] ?? 0
+                        db[o] += g[k]
+                        for ci in 0..<inputs {
+                            for i in 0..<kh {
+                                for j in 0..<kw {
+                                    let iy = oy * s.height - p.height + i * d.height
+                                    let ix = ox * s.width - p.width + j * d.width
+                                    guard (0..<height).contains(iy) && (0..<width).contains(ix) else { continue }
+                                    let xi = ((n * inputs + ci) * height + iy) * width + ix
+                                    let wi = ((o * inputs + ci) * kh + i) * kw + j
+                                    sum += w[wi] * x[xi]
+                                    dx[xi] += w[wi] * g[k]
+                                    dW[wi] += x[xi] * g[k]
+                                }
+                            }
+                        }
+                        y[k] = sum
+                    }
+                }
+            }
+        }
+        return (y, dx, dW, db)
+    }
+
+    /// `layer`'s forward and backward at `x` (with the output gradient drawn from `seed`) against
+    /// `definition`, to `accuracy`.
+    func checkAgainstTheDefinition(_ layer: Conv2d<Double>, _ x: Tensor<Double>, seed: UInt64, accuracy: Double,
+                                   _ what: String) {
+        let y = layer.forward(x, mode: .training)
+        let g = images(y.shape, seed: seed)
+        layer.zeroGradients()
+        let dx = layer.backward(g)
+        let expected = definition(layer, x, g)
+        var gradients = [("y", y.scalars, expected.y), ("∂L/∂x", dx.scalars, expected.dx),
+                         ("∂L/∂W", layer.weight.gradient.scalars, expected.dW)]
+        if let bias = layer.bias { gradients.append(("∂L/∂b", bias.gradient.scalars, expected.db)) }
+        for (name, got, wanted) in gradients {
+            XCTAssertEqual(got.count, wanted.count, "\(what): \(name)")
+            var worst = 0.0
+            for (a, e) in zip(got, wanted) { worst = max(worst, abs(a - e)) }
+            XCTAssertLessThanOrEqual(worst, accuracy, "\(what): \(name) differs from the definition by \(worst)")
         }
     }
 
     /// The geometries where the output's rows are as long as the input's (stride 1, W_out = W), which
-    /// unfold and fold as one shifted block per (c, i, j) and image: the output, ∂L/∂x, ∂L/∂W and ∂L/∂b
-    /// against the definition summed out here. The cases have padding columns on either side, dilation,
-    /// vertical padding only, rows left wholly in the padding (padding 3 on 2 rows) and a kernel column
-    /// that never lands inside (5 wide on 1 column).
+    /// unfold and fold as one shifted block per (c, i, j) and image, against the definition. The cases have
+    /// padding columns on either side, dilation, vertical padding only, rows left wholly in the padding
+    /// (padding 3 on 2 rows) and a kernel column that never lands inside (5 wide on 1 column).
     func testShiftedBlockGeometriesMatchTheDefinition() {
         let cases: [(kernel: Size2D, padding: Size2D, dilation: Size2D, height: Int, width: Int)] = [
             (3, 1, 1, 6, 5), (5, 2, 1, 5, 7), (3, 2, 2, 7, 6), ([3, 1], [2, 0], 1, 4, 3), ([1, 1], [3, 0], 1, 2, 4),
@@ -42,53 +104,28 @@ final class ConvolutionTests: XCTestCase {
         ]
         for (index, c) in cases.enumerated() {
             var generator = RandomGenerator(seed: UInt64(40 + index))
-            let (batch, inputs, outputs) = (2, 3, 2)
-            let layer = Conv2d<Double>(inChannels: inputs, outChannels: outputs, kernelSize: c.kernel,
+            let layer = Conv2d<Double>(inChannels: 3, outChannels: 2, kernelSize: c.kernel,
                                        padding: c.padding, dilation: c.dilation, generator: &generator)
-            let x = images([batch, inputs, c.height, c.width], seed: UInt64(index))
-            let y = layer.forward(x, mode: .training)
-            let (kh, kw) = (c.kernel.height, c.kernel.width)
-            let outHeight = c.height + 2 * c.padding.height - c.dilation.height * (kh - 1)
-            XCTAssertEqual(y.shape, [batch, outputs, outHeight, c.width], "case \(index): W_out = W")
-            let g = images(y.shape, seed: UInt64(90 + index))
-            layer.zeroGradients()
-            let dx = layer.backward(g)
-            let w = layer.weight.value, b = layer.bias!.value
-            var expectedX = [Double](repeating: 0, count: x.count), expectedW = [Double](repeating: 0, count: w.count)
-            var expectedB = [Double](repeating: 0, count: outputs)
-            for n in 0..<batch {
-                for o in 0..<outputs {
-                    for oy in 0..<outHeight {
-                        for ox in 0..<c.width {
-                            let k = ((n * outputs + o) * outHeight + oy) * c.width + ox
-                            var sum = b[o]
-                            expectedB[o] += g[k]
-                            for ci in 0..<inputs {
-                                for i in 0..<kh {
-                                    for j in 0..<kw {
-                                        let iy = oy - c.padding.height + i * c.dilation.height
-                                        let ix = ox - c.padding.width + j * c.dilation.width
-                                        guard (0..<c.height).contains(iy) && (0..<c.width).contains(ix) else { continue }
-                                        let xi = ((n * inputs + ci) * c.height + iy) * c.width + ix
-                                        let wi = ((o * inputs + ci) * kh + i) * kw + j
-                                        sum += w[wi] * x[xi]
-                                        expectedX[xi] += w[wi] * g[k]
-                                        expectedW[wi] += x[xi] * g[k]
-                                    }
-                                }
-                            }
-                            XCTAssertEqual(y[k], sum, accuracy: 1e-12, "case \(index): y at \(k)")
-                        }
-                    }
-                }
-            }
-            for (name, got, expected) in [("∂L/∂x", dx.scalars, expectedX), ("∂L/∂W", layer.weight.gradient.scalars, expectedW),
-                                          ("∂L/∂b", layer.bias!.gradient.scalars, expectedB)] {
-                XCTAssertEqual(got.count, expected.count)
-                for (k, (a, e)) in zip(got, expected).enumerated() {
-                    XCTAssertEqual(a, e, accuracy: 1e-12, "case \(index): \(name) at \(k)")
-                }
-            }
+            let x = images([2, 3, c.height, c.width], seed: UInt64(index))
+            XCTAssertEqual(try layer.outputShape(forInputShape: [3, c.height, c.width])[2], c.width,
+                           "case \(index): W_out = W")
+            checkAgainstTheDefinition(layer, x, seed: UInt64(90 + index), accuracy: 1e-12, "case \(index)")
+        }
+    }
+
+    /// Images whose column block has at least `perImageColumns` elements run their products one image at a
+    /// time, straight into NCHW, with ∂L/∂W and ∂L/∂b summed over the images: against the definition for a
+    /// batch of three, with and without bias, stride 1 ("same", the shifted blocks) and 2 (the row loops).
+    func testPerImageProductsMatchTheDefinition() {
+        for (index, (stride, size, bias)) in [(1, 16, true), (2, 31, true), (1, 16, false)].enumerated() {
+            var generator = RandomGenerator(seed: UInt64(70 + index))
+            let layer = Conv2d<Double>(inChannels: 16, outChannels: 5, kernelSize: 3, stride: Size2D(stride),
+                                       padding: 1, bias: bias, generator: &generator)
+            let outSize = (size + 2 - 3) / stride + 1
+            XCTAssertGreaterThanOrEqual(16 * 9 * outSize * outSize, Conv2d<Double>.perImageColumns,
+                                        "case \(index) must take the per-image products")
+            checkAgainstTheDefinition(layer, images([3, 16, size, size], seed: UInt64(index)), seed: UInt64(80 + index),
+                                      accuracy: 1e-11, "per image, case \(index)")
         }
     }
 
