@@ -3,8 +3,8 @@
 ///
 /// Δθ is `θ_after − θ_before` as the tensor's own type computes it, so an update that rounds away
 /// (θ unchanged) counts as 0, as it would in a copy-and-subtract of the weights. Both norms are sums of
-/// squares over sixteen lanes in the tensor's precision, each 256-element block added into Double
-/// (relative error about 1e-6 at most in Float), and cost no copy of the weights beyond one block.
+/// squares over sixteen lanes in the tensor's precision, each 512-element block added into Double
+/// (relative error about 2e-6 at most in Float), and cost no copy of the weights.
 public struct AppliedUpdate: Sendable, Equatable {
     /// ‖θ_after − θ_before‖₂.
     public var updateNorm: Double
@@ -21,12 +21,12 @@ public struct AppliedUpdate: Sendable, Equatable {
 /// change and of the result into it.
 ///
 /// `newValue` reads θ[i] (and the optimizer's state, which it may update) before θ[i] is overwritten:
-/// it is called once per element, in order. The measured path works in blocks of 256 elements: the
-/// block's old values are kept in an `InlineArray` on the stack (L1-resident, no heap in any build; a
-/// `withUnsafeTemporaryAllocation` went to the heap for more than 1024 bytes, 256 Doubles, and in every
-/// debug build), the same plain loop as the unmeasured path updates the block, and a second pass sums the
-/// squares of the change and of the new values (`Kernels.addUpdateSums`, a C kernel at the
-/// machine's width; Swift's own SIMD8 loop here compiled to the SSE2 baseline).
+/// it is called once per element, in order. The measured path works in blocks of 512 elements: the same
+/// plain loop as the unmeasured path writes the block's new values into an `InlineArray` on the stack
+/// (L1-resident, no heap in any build; a `withUnsafeTemporaryAllocation` went to the heap for more than
+/// 1024 bytes, and in every debug build), then one C pass at the machine's width stores them into θ while
+/// it sums the squares of the change and of the new values (`Kernels.applyUpdate`; Swift's own SIMD8 loop
+/// compiled to the SSE2 baseline). Nothing of θ is copied.
 @inline(__always)
 func applyUpdate<Scalar: TensorScalar>(
     _ theta: UnsafeMutablePointer<Scalar>, count: Int, measuring measured: UnsafeMutablePointer<AppliedUpdate>?,
@@ -36,22 +36,25 @@ func applyUpdate<Scalar: TensorScalar>(
         for i in 0..<count { theta[i] = newValue(i) }
         return
     }
-    let block = 256
-    var sums = (0.0, 0.0)
-    var saved = InlineArray<256, Scalar>(repeating: 0)
-    withUnsafeMutableBytes(of: &saved) { bytes in
-        let old = bytes.baseAddress!.assumingMemoryBound(to: Scalar.self)
-        var start = 0
-        while start < count {
-            let length = Swift.min(block, count - start)
-            let part = theta + start
-            old.update(from: part, count: length)
-            for j in 0..<length { part[j] = newValue(start &+ j) }  // &+: a trapping add keeps the loop scalar
-            Kernels.addUpdateSums(before: old, after: part, count: length, into: &sums)
-            start += length
+    let block = 512
+    var next = InlineArray<512, Scalar>(repeating: 0)
+    var lanes = InlineArray<32, Double>(repeating: 0)
+    withUnsafeMutableBytes(of: &next) { nextBytes in
+        withUnsafeMutableBytes(of: &lanes) { laneBytes in
+            let values = nextBytes.baseAddress!.assumingMemoryBound(to: Scalar.self)
+            let sums = laneBytes.baseAddress!.assumingMemoryBound(to: Double.self)
+            var start = 0
+            while start < count {
+                let length = Swift.min(block, count - start)
+                for j in 0..<length { values[j] = newValue(start &+ j) }  // &+: a trapping add keeps the loop scalar
+                Kernels.applyUpdate(theta + start, from: values, count: length, lanes: sums)
+                start += length
+            }
         }
     }
-    measured.pointee = AppliedUpdate(updateNorm: sums.0.squareRoot(), weightNorm: sums.1.squareRoot())
+    var changes = 0.0, squares = 0.0
+    for j in 0..<16 { changes += lanes[j]; squares += lanes[16 + j] }
+    measured.pointee = AppliedUpdate(updateNorm: changes.squareRoot(), weightNorm: squares.squareRoot())
 }
 
 /// Runs `body` with a pointer to `updates`' first element, after resizing `updates` to `count` entries.

@@ -124,23 +124,21 @@ enum Kernels {
         }
     }
 
-    /// `sums.0 += Σ(after − before)²` (the difference in `Scalar`) and `sums.1 += Σafter²`, lanes in
-    /// `Scalar` over at most 512 values, added into Double: the norms of an optimizer's applied update,
-    /// from the old and new values of a block.
+    /// `theta[i] ← next[i]` for `i < n`, with `(next − theta)²` (the difference in `Scalar`) added into
+    /// `lanes[0..<16]` and `next²` into `lanes[16..<32]`, lanes in `Scalar` over at most 512 values added
+    /// lane by lane into the Double lanes: one block of an optimizer's applied update, and its norms' terms.
     @inline(__always)
-    static func addUpdateSums<Scalar: TensorScalar>(
-        before: UnsafePointer<Scalar>, after: UnsafePointer<Scalar>, count n: Int, into sums: inout (Double, Double)
+    static func applyUpdate<Scalar: TensorScalar>(
+        _ theta: UnsafeMutablePointer<Scalar>, from next: UnsafePointer<Scalar>, count n: Int,
+        lanes: UnsafeMutablePointer<Double>
     ) {
-        withUnsafeMutableBytes(of: &sums) { raw in
-            let out = raw.baseAddress!.assumingMemoryBound(to: Double.self)
-            if Scalar.self == Float.self {
-                gl_update_sums_f32(UnsafeRawPointer(before).assumingMemoryBound(to: Float.self),
-                                   UnsafeRawPointer(after).assumingMemoryBound(to: Float.self), n, out)
-            } else {
-                precondition(Scalar.self == Double.self, "CKernels hold Float and Double kernels, not \(Scalar.self)")
-                gl_update_sums_f64(UnsafeRawPointer(before).assumingMemoryBound(to: Double.self),
-                                   UnsafeRawPointer(after).assumingMemoryBound(to: Double.self), n, out)
-            }
+        if Scalar.self == Float.self {
+            gl_apply_update_f32(UnsafeMutableRawPointer(theta).assumingMemoryBound(to: Float.self),
+                                UnsafeRawPointer(next).assumingMemoryBound(to: Float.self), n, lanes)
+        } else {
+            precondition(Scalar.self == Double.self, "CKernels hold Float and Double kernels, not \(Scalar.self)")
+            gl_apply_update_f64(UnsafeMutableRawPointer(theta).assumingMemoryBound(to: Double.self),
+                                UnsafeRawPointer(next).assumingMemoryBound(to: Double.self), n, lanes)
         }
     }
 

@@ -116,30 +116,40 @@ GL_DEFINE_SUMS(gl_buffer_sums_f64, double, long long, __builtin_fabs)
 GL_DEFINE_ACTIVATION_SUMS(gl_activation_sums_f32, float, int)
 GL_DEFINE_ACTIVATION_SUMS(gl_activation_sums_f64, double, long long)
 
-// Σ(after − before)² and Σafter², the difference taken in T (as the tensor's own type computes it), added
-// into sums[0] and sums[1]. Sixteen lanes in ACC (Float's own precision for Float over at most 512 values,
-// as in gl_buffer_sums; Double for Double), added into Double at the end of each call.
-#define GL_DEFINE_UPDATE_SUMS(NAME, T, ACC)                                                           \
-    GL_DISPATCH void NAME(const T *before, const T *after, long n, double *sums) {                    \
+// Applies one block of an optimizer's update and measures it: theta[i] ← next[i], adding (next − theta)²
+// (the difference taken in T, as the tensor's own type computes it) and next² into sixteen lanes each.
+// The lanes are ACC (Float's own precision for Float over at most GL_REDUCTION_BLOCK values, as in
+// gl_buffer_sums; Double for Double), added lane by lane into the caller's Double lanes, lanes[0…15] for
+// the change and lanes[16…31] for the value, once per GL_REDUCTION_BLOCK values: the caller keeps them
+// over the blocks of a tensor and sums them once, so no serial sum is paid per block.
+#define GL_DEFINE_APPLY_UPDATE(NAME, T, ACC)                                                          \
+    GL_DISPATCH void NAME(T *restrict theta, const T *restrict next, long n, double *restrict lanes) {  \
         long i = 0;                                                                                   \
         while (i < n) {                                                                               \
             long end = n - i > GL_REDUCTION_BLOCK ? i + GL_REDUCTION_BLOCK : n;                       \
             ACC changes[GL_LANES] = {0}, values[GL_LANES] = {0};                                      \
             for (; i + GL_LANES <= end; i += GL_LANES) {                                              \
                 for (int j = 0; j < GL_LANES; j++) {                                                  \
-                    ACC change = (ACC)(T)(after[i + j] - before[i + j]), value = (ACC)after[i + j];   \
+                    T after = next[i + j];                                                            \
+                    ACC change = (ACC)(T)(after - theta[i + j]), value = (ACC)after;                  \
                     changes[j] += change * change;                                                    \
                     values[j] += value * value;                                                       \
+                    theta[i + j] = after;                                                             \
                 }                                                                                     \
             }                                                                                         \
             for (int j = 0; i < end; i++, j++) {                                                      \
-                ACC change = (ACC)(T)(after[i] - before[i]), value = (ACC)after[i];                   \
+                T after = next[i];                                                                    \
+                ACC change = (ACC)(T)(after - theta[i]), value = (ACC)after;                          \
                 changes[j] += change * change;                                                        \
                 values[j] += value * value;                                                           \
+                theta[i] = after;                                                                     \
             }                                                                                         \
-            for (int j = 0; j < GL_LANES; j++) { sums[0] += (double)changes[j]; sums[1] += (double)values[j]; } \
+            for (int j = 0; j < GL_LANES; j++) {                                                      \
+                lanes[j] += (double)changes[j];                                                       \
+                lanes[GL_LANES + j] += (double)values[j];                                             \
+            }                                                                                         \
         }                                                                                             \
     }
 
-GL_DEFINE_UPDATE_SUMS(gl_update_sums_f32, float, float)
-GL_DEFINE_UPDATE_SUMS(gl_update_sums_f64, double, double)
+GL_DEFINE_APPLY_UPDATE(gl_apply_update_f32, float, float)
+GL_DEFINE_APPLY_UPDATE(gl_apply_update_f64, double, double)

@@ -163,14 +163,14 @@ final class ClippingAndScheduleTests: XCTestCase {
 final class AppliedUpdateTests: XCTestCase {
     private let kinds = OptimizerKind.allCases
 
-    /// Parameters of 37, 8 and 600 elements (a tail after the eight-lane loop, none, and three 256-element
+    /// Parameters of 37, 8 and 1100 elements (a tail after the sixteen-lane loop, none, and three 512-element
     /// blocks of the measured loop, the last partial), random values and
     /// gradients, three steps.
     private func twins<Scalar: TensorScalar>(_ kind: OptimizerKind, _: Scalar.Type)
         -> (plain: any Optimizer<Scalar>, measured: any Optimizer<Scalar>) {
         func parameters() -> [NamedParameter<Scalar>] {
             var generator = RandomGenerator(seed: 11)
-            return [37, 8, 600].enumerated().map { index, count in
+            return [37, 8, 1100].enumerated().map { index, count in
                 let value = Tensor<Scalar>(shape: [count], scalars: (0..<count).map { _ in Scalar(generator.nextNormal()) })
                 return NamedParameter(name: "p\(index)", parameter: Parameter(value), role: .weight)
             }

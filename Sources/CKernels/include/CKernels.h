@@ -105,11 +105,12 @@ typedef struct {
 gl_activation_sums gl_activation_sums_f32(const float *x, long n, float low, float high, int inclusive);
 gl_activation_sums gl_activation_sums_f64(const double *x, long n, double low, double high, int inclusive);
 
-/// The optimizer's measured step: sums[0] += Σ(after − before)², the difference rounded to the buffer's
-/// type, and sums[1] += Σafter²: sixteen lanes in the buffer's precision over blocks of 512 values, each
-/// block added into Double (relative error at most about 2e-6 for Float, as gl_buffer_sums).
-void gl_update_sums_f32(const float *before, const float *after, long n, double *sums);
-void gl_update_sums_f64(const double *before, const double *after, long n, double *sums);
+/// The optimizer's measured step, one block: theta[i] ← next[i], with (next − theta)², the difference
+/// rounded to the buffer's type, added into lanes[0…15] and next² into lanes[16…31]: sixteen lanes in the
+/// buffer's precision over blocks of 512 values, each block added lane by lane into the Double lanes, which
+/// the caller sums at the end of the tensor (relative error at most about 2e-6 for Float, as gl_buffer_sums).
+void gl_apply_update_f32(float *theta, const float *next, long n, double *lanes);
+void gl_apply_update_f64(double *theta, const double *next, long n, double *lanes);
 
 /// Max pooling of `images` planes of height × width over 2 × 2 windows at stride 2, no padding (Pooling.c):
 /// y[oy, ox] is the window's first element, replaced by each later one (row-major) that is greater or NaN,
