@@ -56,6 +56,13 @@ struct GradLabBench: ParsableCommand {
         if let only, !["a-float", "a-double", "b", "train", "record", "gradcheck", "lstm", "conv", "kernels"].contains(only) {
             throw ValidationError("--only takes a-float, a-double, b, train, record, gradcheck, lstm, conv or kernels, got '\(only)'")
         }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
+        if let peers {
+            // Refused before any work, in words: a file in the way, a folder that cannot be written.
+            do { try FileAccess.checkFolderCanBePrepared(peers) } catch {
+                throw ValidationError("--peers \(peers): \(FileAccess.words(for: error))")
+            }
+        }
         if let workloads {
             guard peers != nil else { throw ValidationError("--workloads needs --peers FOLDER") }
             let unknown = selectedWorkloads.subtracting(PeerWorkloads.groups)

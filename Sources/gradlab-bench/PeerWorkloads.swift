@@ -46,8 +46,17 @@ struct PeerWorkloads {
         }
     }
 
+    /// Exports the workloads' data into `folder`, times the selected workloads and writes their results
+    /// there. A file that cannot be written fails in words (`FileAccessError`), not in Foundation's.
     func run() throws {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        do { try measure() } catch let error as FileAccessError { throw error } catch {
+            throw FileAccessError(path: folder.path, problem: "cannot write the benchmark's files: "
+                                  + FileAccess.words(for: error))
+        }
+    }
+
+    private func measure() throws {
+        try FileAccess.prepareFolder(folder.path)
         var results: [String: Timing] = [:]
         let (x, y) = batches()
         try export(x: x, y: y)
