@@ -16,6 +16,9 @@
 ///   one image): image n is unfolded into its own block [C·kh·kw, plane] and its products run on it at once,
 ///   while the block is still in cache. Image n's output [out, plane] is already NCHW, so nothing is copied;
 ///   the bias is written first and the product added onto it (beta 1), and ∂L/∂W sums the images' products.
+///   At stride 1 with padding at most d·(k − 1), ∂L/∂x[n] is the transposed convolution of ∂L/∂y[n]: its
+///   unfolding (padding d·(k − 1) − p) times the flipped weight, written straight into ∂L/∂x, with no block
+///   to fold back.
 /// - Caveats: `groups=1` only (no grouped or depthwise convolution); `padding` is a number of zeros on
 ///   each side (torch's `'same'`/`'valid'` strings and `padding_mode` other than `'zeros'` are not supported).
 /// - Default initialisation: `.classic`, U[−1/√fan_in, 1/√fan_in] for the weight and the bias with
@@ -43,6 +46,8 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
     private var columnsGradient = Workspace<Scalar>()
     private var inputGradient = Workspace<Scalar>()
     private lazy var imageLoop = ImageLoop(layer: self)
+    private lazy var gradientLoop = ImageLoop(layer: self, transposed: true)
+    private var flippedWeight = Workspace<Scalar>()
 
     /// A convolution with weights drawn by `initializer` and biases by its bias rule.
     ///
@@ -182,24 +187,43 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         let depth = inChannels * kernelSize.height * kernelSize.width
         let dW = weight.gradientForAccumulation()
         let dx = inputGradient.tensor(batch, inChannels, height, width)
-        dx.fill(0)
         imageLoop.set(height: height, width: width, outHeight: outHeight, outWidth: outWidth)
         if unfoldsPerImage(batch: batch, depth: depth, plane: plane) {
-            // Image n: ∂L/∂Y_n is outputGradient[n] as [out, plane]; ∂L/∂W += ∂L/∂Y_n · block_nᵀ, and
-            // ∂L/∂block_n = Wᵀ · ∂L/∂Y_n, folded onto dx[n] while it is in cache.
+            // Image n: ∂L/∂Y_n is outputGradient[n] as [out, plane]; ∂L/∂W += ∂L/∂Y_n · block_nᵀ. ∂L/∂x[n] is
+            // the transposed convolution of ∂L/∂Y_n, a product written straight into dx[n], where it applies;
+            // else ∂L/∂block_n = Wᵀ · ∂L/∂Y_n, folded onto dx[n] while it is in cache.
             let cols = columns.tensor(rows: batch * depth, columns: plane)
-            let dcols = columnsGradient.tensor(rows: depth, columns: plane)
+            let transposed = unfoldsOutputGradient
+            let imagePlane = height * width, gradientDepth = outChannels * kernelSize.height * kernelSize.width
+            let dcols = transposed ? columnsGradient.tensor(rows: gradientDepth, columns: imagePlane)
+                                   : columnsGradient.tensor(rows: depth, columns: plane)
+            let flipped = transposed ? flipWeight() : nil
+            if transposed {
+                gradientLoop.set(height: height, width: width, outHeight: outHeight, outWidth: outWidth)
+            } else {
+                dx.fill(0)
+            }
             for n in 0..<batch {
                 let dyn = outputGradient.base + n * outChannels * plane, block = cols.base + n * depth * plane
+                let dxn = dx.base + n * inChannels * imagePlane
                 Scalar.gemm(
                     transposeA: false, transposeB: true, m: outChannels, n: depth, k: plane,
                     alpha: 1, a: dyn, lda: plane, b: block, ldb: plane,
                     beta: n == 0 ? dW.keep : 1, c: dW.buffer.base, ldc: depth)
+                if let flipped {
+                    // ∂L/∂x[n] = W′ [in, out·kh·kw] · unfold′(∂L/∂Y_n) [out·kh·kw, H·W]
+                    gradientLoop.unfold(image: dyn, into: dcols.base)
+                    Scalar.gemm(
+                        transposeA: false, transposeB: false, m: inChannels, n: imagePlane, k: gradientDepth,
+                        alpha: 1, a: flipped.base, lda: gradientDepth, b: dcols.base, ldb: imagePlane,
+                        beta: 0, c: dxn, ldc: imagePlane)
+                    continue
+                }
                 Scalar.gemm(
                     transposeA: true, transposeB: false, m: depth, n: plane, k: outChannels,
                     alpha: 1, a: weight.value.base, lda: depth, b: dyn, ldb: plane,
                     beta: 0, c: dcols.base, ldc: plane)
-                imageLoop.fold(dcols.base, onto: dx.base + n * inChannels * height * width)
+                imageLoop.fold(dcols.base, onto: dxn)
             }
             if let bias {
                 let db = bias.gradientForAccumulation()
@@ -213,6 +237,7 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
             }
             return dx
         }
+        dx.fill(0)
         // [N, out, plane] to [out, N·plane]
         let dyt = productGradient.tensor(rows: outChannels, columns: count)
         for n in 0..<batch {
@@ -252,6 +277,41 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
         batch == 1 || depth * plane >= Self.perImageColumns
     }
 
+    /// The padding of the transposed convolution that gives ∂L/∂x from ∂L/∂y at stride 1: p′ = d·(k − 1) − p.
+    /// With W′[c, o, i, j] = W[o, c, kh − 1 − i, kw − 1 − j],
+    /// ∂L/∂x[c, y, x] = Σ_{o,i,j} W′[c, o, i, j] · ∂L/∂y[o, y − p′ + i·d, x − p′ + j·d]  (0 outside),
+    /// a convolution of ∂L/∂y whose output is H × W again (Dumoulin & Visin, "A guide to convolution
+    /// arithmetic for deep learning", 2016, §4).
+    fileprivate var transposedPadding: Size2D {
+        Size2D(dilation.height * (kernelSize.height - 1) - padding.height,
+               dilation.width * (kernelSize.width - 1) - padding.width)
+    }
+
+    /// Whether the per-image backward takes ∂L/∂x as that transposed convolution (one unfolding of ∂L/∂y and
+    /// one product straight into ∂L/∂x) rather than a product into a column block folded back: at stride 1,
+    /// where p′ is not negative (padding at most d·(k − 1)).
+    private var unfoldsOutputGradient: Bool {
+        stride == 1 && transposedPadding.height >= 0 && transposedPadding.width >= 0
+    }
+
+    /// W′ [in, out·kh·kw]: W′[c, o, i, j] = W[o, c, kh − 1 − i, kw − 1 − j], written into its workspace.
+    private func flipWeight() -> Tensor<Scalar> {
+        let (kh, kw) = (kernelSize.height, kernelSize.width)
+        let flipped = flippedWeight.tensor(rows: inChannels, columns: outChannels * kh * kw)
+        let w = weight.value.base, f = flipped.base
+        for c in 0..<inChannels {
+            for o in 0..<outChannels {
+                for i in 0..<kh {
+                    for j in 0..<kw {
+                        f[((c * outChannels + o) * kh + i) * kw + j] =
+                            w[((o * inChannels + c) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)]
+                    }
+                }
+            }
+        }
+        return flipped
+    }
+
     /// im2col for the channels `channels` of one image `x` [C, H, W]: row (c, i, j) of `cols`, at
     /// `cols + ((c·kh + i)·kw + j)·rowStride`, holds x[c, oy·s − p + i·d, ox·s − p + j·d] at oy·W_out + ox
     /// (0 in the padding). Each channel fills its own rows, so the channels can be split.
@@ -259,8 +319,8 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
     fileprivate func unfold(_ x: UnsafeMutablePointer<Scalar>, channels: Range<Int>, height: Int, width: Int,
                             outHeight: Int, outWidth: Int, inside windows: ConvolutionWindows,
                             into cols: UnsafeMutablePointer<Scalar>, rowStride: Int) {
-        let plane = outHeight * outWidth
-        let (sh, sw) = (stride.height, stride.width)
+        let plane = outHeight * outWidth, padding = windows.padding
+        let (sh, sw) = (windows.stride.height, windows.stride.width)
         let flat = sh == 1 && sw == 1 && outWidth == width
         for c in channels {
             let image = x + c * height * width
@@ -305,7 +365,7 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
     fileprivate func fold(_ cols: UnsafeMutablePointer<Scalar>, rowStride: Int, channels: Range<Int>, height: Int,
                           width: Int, outHeight: Int, outWidth: Int, inside windows: ConvolutionWindows,
                           into x: UnsafeMutablePointer<Scalar>) {
-        let (sh, sw) = (stride.height, stride.width)
+        let padding = windows.padding, (sh, sw) = (windows.stride.height, windows.stride.width)
         let flat = sh == 1 && sw == 1 && outWidth == width
         for c in channels {
             let image = x + c * height * width
@@ -386,19 +446,24 @@ public final class Conv2d<Scalar: TensorScalar>: Layer {
 
 /// For each kernel row i, the output rows whose input row lies inside the image, and for each kernel column
 /// j the output columns likewise: the same for every channel and image, so they are worked out once.
+/// The geometry's padding and stride go with them: the layer's own, or those of the transposed convolution
+/// that gives the input gradient (`ImageLoop.transposed`).
 fileprivate struct ConvolutionWindows {
     var rows: [Range<Int>] = [], columns: [Range<Int>] = []
+    var padding: Size2D = 0, stride: Size2D = 1
 
     init() {}
 
-    init<Scalar>(layer: Conv2d<Scalar>, height: Int, width: Int, outHeight: Int, outWidth: Int) {
+    init<Scalar>(layer: Conv2d<Scalar>, padding: Size2D, stride: Size2D, height: Int, width: Int, outHeight: Int,
+                 outWidth: Int) {
+        (self.padding, self.stride) = (padding, stride)
         rows = (0..<layer.kernelSize.height).map { i in
-            ConvolutionGeometry.validOutputs(offset: i * layer.dilation.height, size: height, stride: layer.stride.height,
-                                             padding: layer.padding.height, outputs: outHeight)
+            ConvolutionGeometry.validOutputs(offset: i * layer.dilation.height, size: height, stride: stride.height,
+                                             padding: padding.height, outputs: outHeight)
         }
         columns = (0..<layer.kernelSize.width).map { j in
-            ConvolutionGeometry.validOutputs(offset: j * layer.dilation.width, size: width, stride: layer.stride.width,
-                                             padding: layer.padding.width, outputs: outWidth)
+            ConvolutionGeometry.validOutputs(offset: j * layer.dilation.width, size: width, stride: stride.width,
+                                             padding: padding.width, outputs: outWidth)
         }
     }
 }
@@ -406,37 +471,50 @@ fileprivate struct ConvolutionWindows {
 /// `Conv2d`'s unfolding (im2col) and folding (col2im), split over the product threads (`ParallelParts`):
 /// a batch by images, one image by channels. One per layer, kept from call to call, so a split allocates
 /// nothing.
+///
+/// A `transposed` loop unfolds the output gradient for the transposed convolution: ∂L/∂y [out, H_out, W_out]
+/// with padding p′ = d·(k − 1) − p and stride 1, so that its block [out·kh·kw, H·W] times the flipped weight
+/// gives ∂L/∂x [in, H, W] (`Conv2d.unfoldsOutputGradient`); its `set` takes the layer's geometry as it is.
 private final class ImageLoop<Scalar: TensorScalar>: ParallelTask {
     unowned let layer: Conv2d<Scalar>
+    let transposed: Bool
+    private let channels: Int
     private var folding = false, wholeBatch = false
     private var images: UnsafeMutablePointer<Scalar>?, columns: UnsafeMutablePointer<Scalar>?
     private var height = 0, width = 0, outHeight = 0, outWidth = 0, rowStride = 0
     private var windows = ConvolutionWindows()
 
-    init(layer: Conv2d<Scalar>) { self.layer = layer }
+    init(layer: Conv2d<Scalar>, transposed: Bool = false) {
+        (self.layer, self.transposed) = (layer, transposed)
+        channels = transposed ? layer.outChannels : layer.inChannels
+    }
 
-    private var imageSize: Int { layer.inChannels * height * width }
-    private var blockSize: Int { layer.inChannels * layer.kernelSize.height * layer.kernelSize.width * outHeight * outWidth }
+    private var imageSize: Int { channels * height * width }
+    private var blockSize: Int { channels * layer.kernelSize.height * layer.kernelSize.width * outHeight * outWidth }
 
-    /// The geometry of the calls that follow (the windows are worked out again only when it changes).
+    /// The geometry of the calls that follow, the layer's input and output sizes (the windows are worked out
+    /// again only when it changes).
     func set(height: Int, width: Int, outHeight: Int, outWidth: Int) {
-        guard (height, width, outHeight, outWidth) != (self.height, self.width, self.outHeight, self.outWidth)
-        else { return }
-        (self.height, self.width, self.outHeight, self.outWidth) = (height, width, outHeight, outWidth)
-        windows = ConvolutionWindows(layer: layer, height: height, width: width, outHeight: outHeight,
-                                     outWidth: outWidth)
+        let sizes = transposed ? (outHeight, outWidth, height, width) : (height, width, outHeight, outWidth)
+        guard sizes != (self.height, self.width, self.outHeight, self.outWidth) else { return }
+        (self.height, self.width, self.outHeight, self.outWidth) = sizes
+        windows = transposed
+            ? ConvolutionWindows(layer: layer, padding: layer.transposedPadding, stride: 1, height: sizes.0,
+                                 width: sizes.1, outHeight: sizes.2, outWidth: sizes.3)
+            : ConvolutionWindows(layer: layer, padding: layer.padding, stride: layer.stride, height: height,
+                                 width: width, outHeight: outHeight, outWidth: outWidth)
     }
 
     /// Unfolds one image [C, H, W] into its block [C·kh·kw, plane].
     func unfold(image: UnsafeMutablePointer<Scalar>, into block: UnsafeMutablePointer<Scalar>) {
         start(folding: false, wholeBatch: false, images: image, columns: block, rowStride: outHeight * outWidth,
-              count: layer.inChannels, elements: blockSize)
+              count: channels, elements: blockSize)
     }
 
     /// Adds one image's block [C·kh·kw, plane] onto the image's gradient [C, H, W].
     func fold(_ block: UnsafeMutablePointer<Scalar>, onto image: UnsafeMutablePointer<Scalar>) {
         start(folding: true, wholeBatch: false, images: image, columns: block, rowStride: outHeight * outWidth,
-              count: layer.inChannels, elements: blockSize)
+              count: channels, elements: blockSize)
     }
 
     /// Unfolds `count` images into the batch's columns [C·kh·kw, count·plane].
@@ -466,7 +544,7 @@ private final class ImageLoop<Scalar: TensorScalar>: ParallelTask {
         guard wholeBatch else { return part(image: images, block: columns, channels: range) }
         let plane = outHeight * outWidth
         for n in range {
-            part(image: images + n * imageSize, block: columns + n * plane, channels: 0..<layer.inChannels)
+            part(image: images + n * imageSize, block: columns + n * plane, channels: 0..<channels)
         }
     }
 

@@ -114,18 +114,26 @@ final class ConvolutionTests: XCTestCase {
     }
 
     /// Images whose column block has at least `perImageColumns` elements run their products one image at a
-    /// time, straight into NCHW, with ∂L/∂W and ∂L/∂b summed over the images: against the definition for a
-    /// batch of three, with and without bias, stride 1 ("same", the shifted blocks) and 2 (the row loops).
+    /// time, straight into NCHW, with ∂L/∂W and ∂L/∂b summed over the images; at stride 1 with padding at
+    /// most d·(k − 1), ∂L/∂x is the transposed convolution of ∂L/∂y (one unfolding, with padding
+    /// d·(k − 1) − p, and one product), else a product folded back. Against the definition for a batch of
+    /// three: "same" padding with and without bias (the transposed unfolding's shifted blocks), no padding,
+    /// dilation 2 and a 3 × 2 kernel (its row loops), and padding 3 on a 3 × 3 kernel and stride 2 (folded).
     func testPerImageProductsMatchTheDefinition() {
-        for (index, (stride, size, bias)) in [(1, 16, true), (2, 31, true), (1, 16, false)].enumerated() {
+        let cases: [(kernel: Size2D, stride: Int, padding: Size2D, dilation: Int, size: Int, bias: Bool)] = [
+            (3, 1, 1, 1, 16, true), (3, 1, 1, 1, 16, false), (3, 1, 0, 1, 18, true), (3, 1, 1, 2, 18, true),
+            ([3, 2], 1, [1, 0], 1, 20, true), (3, 1, 3, 1, 12, true), (3, 2, 1, 1, 31, true),
+        ]
+        for (index, c) in cases.enumerated() {
             var generator = RandomGenerator(seed: UInt64(70 + index))
-            let layer = Conv2d<Double>(inChannels: 16, outChannels: 5, kernelSize: 3, stride: Size2D(stride),
-                                       padding: 1, bias: bias, generator: &generator)
-            let outSize = (size + 2 - 3) / stride + 1
-            XCTAssertGreaterThanOrEqual(16 * 9 * outSize * outSize, Conv2d<Double>.perImageColumns,
-                                        "case \(index) must take the per-image products")
-            checkAgainstTheDefinition(layer, images([3, 16, size, size], seed: UInt64(index)), seed: UInt64(80 + index),
-                                      accuracy: 1e-11, "per image, case \(index)")
+            let layer = Conv2d<Double>(inChannels: 16, outChannels: 5, kernelSize: c.kernel, stride: Size2D(c.stride),
+                                       padding: c.padding, dilation: Size2D(c.dilation), bias: c.bias,
+                                       generator: &generator)
+            let out = try! layer.outputShape(forInputShape: [16, c.size, c.size])
+            XCTAssertGreaterThanOrEqual(16 * c.kernel.height * c.kernel.width * out[1] * out[2],
+                                        Conv2d<Double>.perImageColumns, "case \(index) must take the per-image products")
+            checkAgainstTheDefinition(layer, images([3, 16, c.size, c.size], seed: UInt64(index)),
+                                      seed: UInt64(80 + index), accuracy: 1e-11, "per image, case \(index)")
         }
     }
 

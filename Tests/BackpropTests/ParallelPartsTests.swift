@@ -101,13 +101,15 @@ final class ParallelPartsTests: XCTestCase {
     ///   [6, 8, 47, 39] to 4 channels with stride 2 and dilation 2 (188,784): the unfolding and folding are
     ///   split by images.
     /// - per image: [2, 16, 24, 24] to 8 channels (a block of 82,944 elements per image) and [2, 16, 47, 39]
-    ///   to 8 channels with stride 2 (69,120): the unfolding and folding are split by channels.
+    ///   to 8 channels with stride 2 (69,120): the unfolding and folding are split by channels; and
+    ///   [2, 8, 24, 24] to 16 channels, whose output gradient's transposed unfolding (82,944) is split.
     /// Every product stays below the product split: OpenBLAS's bits depend on the shape of the block it is
     /// given (its Zen kernels, for one, round a product split in two column blocks differently), so a split
     /// product is not claimed to be the same to the bit.
     func testASplitConvolutionIsBitIdentical() {
         for (shape, outChannels, stride, dilation) in [([8, 4, 16, 16], 8, 1, 1), ([6, 8, 47, 39], 4, 2, 2),
-                                                       ([2, 16, 24, 24], 8, 1, 1), ([2, 16, 47, 39], 8, 2, 1)] {
+                                                       ([2, 16, 24, 24], 8, 1, 1), ([2, 16, 47, 39], 8, 2, 1),
+                                                       ([2, 8, 24, 24], 16, 1, 1)] {
             func run(threads: Int) -> [[UInt32]] {
                 BLASThreads.set(threads)
                 var generator = RandomGenerator(seed: 5)
