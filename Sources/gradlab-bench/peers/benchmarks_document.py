@@ -157,14 +157,17 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "- W8 (lstm): OpenBLAS 80% (kernel 59%, packing 21%), the LSTM cell's backward 5.4%, memmove 4.5% "
           "(time-major copies), σ 3.7% and tanh 3.3% (C kernels). Next: the per-step packing of the recurrent weight, "
           "which a packed-once GEMM would avoid.",
-          "- W6/W7 (conv): OpenBLAS 78% (kernel 57%, packing 13%, clearing of beta-0 outputs 7.7%), memmove 4.7% "
-          "(the unfolding's flat copies and the layout copies), folding 4.4%, memset 2.9%, the unfolding's own loop "
-          "1.8%, the max-pool's backward 1.3% and forward 0.5%. With stride 1 and W_out = W (\"same\" padding) each "
-          "(c, i, j) block of an image is the plane shifted, so it unfolds as one flat copy and folds as one flat sum, "
-          "and the 2 × 2 max-pool works on vector blocks of windows: before these, the max-pool's branches were 10.9% "
-          "of W6 and the row-by-row unfolding and folding about a quarter (`gradlab-bench --peers DIR --workloads w6`, "
-          "one thread: W6 5.40 to 3.2–3.5 ms, W7 46–51 to 59 GFLOP/s). Next: W7's 19 MB column buffers, written, "
-          "cleared by OpenBLAS and packed again, which per-image products would keep in cache.",
+          "- W6/W7 (conv): OpenBLAS 74% (kernel 55%, packing 14%, clearing of beta-0 outputs 5.3%), the unfolding "
+          "and folding loops 6.9%, memmove 5.3% and memset 4.2% (the unfolding's flat copies and its padding zeros), "
+          "the batched layout copies 1.2%, the max-pool's backward 1.1%. W7's images (a column block of 576 × 1024 per "
+          "image) take the per-image layout: each image is unfolded and its three products run while its block is "
+          "in cache, the output written straight into NCHW onto the bias (beta 1), and the input gradient taken as "
+          "the transposed convolution of the output gradient, one more unfolding and one product, with no block to "
+          "clear and fold back. That moved W7 from 0.85 to 0.98 of sgemm on the same three products (this table's "
+          "ratio, one thread, before and after) and W7 from 32–35.5 to 28.4–30.6 ms on one thread (old and new "
+          "binaries alternated, `gradlab-bench --only conv`). W6's small images keep one column matrix for the "
+          "batch. Next: the unfolding's copies (a direct convolution kernel for 3 × 3 would read the image in place), "
+          "and OpenBLAS's packing of the same weight for every image.",
           "- Threads: OpenBLAS always runs on one thread inside GradLab. A product of at least 2^21 flops is split "
           "into 16-aligned blocks of rows (or columns, when the output is wider than tall) over GradLab's own helper "
           "threads (Sources/CParallel), each block one OpenBLAS call; every thread, the caller included, claims "
@@ -172,12 +175,15 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "spin for a few hundred microseconds, then sleep. The count is OPENBLAS_NUM_THREADS when set, else the "
           "online cores; `compare --jobs N` (N > 1) runs each training on one. The same threads also run two kinds "
           "of loop, each split so that every element is computed as on one thread (the same bits): Conv2d's im2col "
-          "and col2im, over the images of the batch, and activation layers of at least 8192 elements, in blocks of "
+          "and col2im, over the images of the batch (over one image's channels in the per-image layout), and activation layers of at least 8192 elements, in blocks of "
           "64, and every optimizer's step over its parameters, in runs of whole parameters of about the same size "
           "(`ParallelParts`, `ParameterSweep`), and the recorder's gradient statistics in runs of whole tensors "
           "(`TensorStatisticsSweep`). The loss, the recurrent cells, the activation statistics and the CSV rows run on "
           "the calling thread. OpenBLAS's own threaded driver allocates its job table on every "
-          "product it threads (24 allocations per W1 step at 2 threads before this policy).",
+          "product it threads (24 allocations per W1 step at 2 threads before this policy). A split product is not "
+          "the same bits as the whole: OpenBLAS's Zen kernels round a product cut into two column blocks differently "
+          "in the last bit, so a run at two threads and one at one agree only to rounding (`compare --jobs N`, one "
+          "thread per run, equals a lone `train` under OPENBLAS_NUM_THREADS=1).",
           "- In Double, the elementwise functions are the same C kernels (Sources/CKernels/Kernels.c), within 3 ulp for "
           "tanh, compiled for AVX-512F, AVX2 and the baseline and chosen when the program loads; every loop works on "
           "four vectors at a time, so that their long dependency chains overlap.",
@@ -187,7 +193,13 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "carries that drift; the ratios within GradLab's side (floor, W2/W1) come from alternating rounds and "
           "carry less of it. A figure with a wide p10–p90 is that.",
           "- W2/W1 is GradLab's own cost of computing the statistics and writing them every step; peers pay much "
-          "more for the same loop because each statistic is a separate framework call.",
+          "more for the same loop because each statistic is a separate framework call. GradLab's optimizer measures "
+          "‖Δθ‖ and ‖θ‖ in the loop that applies the update: the new values of a 512-element block go to the stack, "
+          "and one C pass stores them while it adds the squares into lanes kept over the tensor. That took the "
+          "measuring's cost over a plain step from 0.044 to 0.019 ms in Float and from 0.069 to 0.025 ms in Double "
+          "(medians of five alternated runs, `gradlab-bench --peers DIR --workloads w1`, one thread); the rest of "
+          "W2's cost is the statistics (about 0.02 ms, reading the gradients once) and the CSV rows (0.015 ms, "
+          "shortest round-trip decimal formatting of 18 rows of 12 numbers).",
           "- W3 is GradLab's rate on large matrices against sgemm on the same shape in the same process: the engine "
           "adds no overhead there; torch's bundled BLAS is shown for reference.",
           "- W4: torch's slow gradcheck builds the full Jacobian column by column through autograd; GradLab evaluates "
@@ -202,7 +214,9 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "the first layer's input gradient, which GradLab computes (the layer contract returns it).",
           "- W7: Conv2d(64, 64, 3, padding=1) on [8, 64, 32, 32], forward and backward with the input's gradient, as "
           "GFLOP/s of the three products (3 · 2 · 64 · 576 · 8192 flop); GradLab's sgemm column times the same three "
-          "products alone, so the ratio is what unfolding, folding and the layout copies cost.", ""]
+          "products alone, over the whole batch, so the ratio is what the unfoldings cost, less what the per-image "
+          "layout saves (its products run on blocks in cache). GradLab's product for the input gradient is the "
+          "transposed convolution's, with the same flops.", ""]
 lines += ["## LSTM", "",
           "W8 is one training step of LSTM(16, 128) over T = 50 steps at batch 32, then the last step's hidden "
           "state through Linear(128, 1), MSE against a normal target and plain SGD (lr 0.01), in Float (the "
