@@ -163,8 +163,8 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "image) take the per-image layout: each image is unfolded and its three products run while its block is "
           "in cache, the output written straight into NCHW onto the bias (beta 1), and the input gradient taken as "
           "the transposed convolution of the output gradient, one more unfolding and one product, with no block to "
-          "clear and fold back. That moved W7 from 0.85 to 0.98 of sgemm on the same three products (this table's "
-          "ratio, one thread, before and after) and W7 from 32–35.5 to 28.4–30.6 ms on one thread (old and new "
+          "clear and fold back. That moved W7 from 0.85 to 0.93–0.98 of sgemm on the same three products (this "
+          "table's ratio, one thread: the last session's document, then two runs of make bench-peers) and W7 from 32–35.5 to 28.4–30.6 ms on one thread (old and new "
           "binaries alternated, `gradlab-bench --only conv`). W6's small images keep one column matrix for the "
           "batch. Next: the unfolding's copies (a direct convolution kernel for 3 × 3 would read the image in place), "
           "and OpenBLAS's packing of the same weight for every image.",
@@ -189,7 +189,11 @@ lines += ["## What the ratios mean, and where GradLab loses", "",
           "four vectors at a time, so that their long dependency chains overlap.",
           "- This machine is a VM whose speed drifts: the same command has given medians 20–45% apart within half an "
           "hour (W1 Float on two threads 0.92 and then 1.34 ms; sgemm on W7's products 59.7 and 72 GFLOP/s on one "
-          "thread), and its second core is at times taken by the host. Each side of a pass is measured at a different time (GradLab's first), so a ratio between sides "
+          "thread; `--only a-float` on one thread 1.42–1.53 ms one afternoon and 1.86–2.20 ms that evening, the same "
+          "binary), and its second core is at times taken by the host. In the run above the one-thread product "
+          "floor came out as slow as W1 itself (ratio 0.998, p10–p90 1.38–1.88 ms), which only a disturbed round "
+          "explains; the run before it, at the same code, gave 1.114 for that ratio, W2/W1 1.080 (Float) and 1.107 "
+          "(Double) on one thread, and a floor ratio of 1.658 on two. Each side of a pass is measured at a different time (GradLab's first), so a ratio between sides "
           "carries that drift; the ratios within GradLab's side (floor, W2/W1) come from alternating rounds and "
           "carry less of it. A figure with a wide p10–p90 is that.",
           "- W2/W1 is GradLab's own cost of computing the statistics and writing them every step; peers pay much "
