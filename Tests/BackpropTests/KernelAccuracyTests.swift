@@ -448,7 +448,9 @@ private struct WorstError {
         }
     }
 
+    /// Prints the worst error (the figure CKernels.h states as measured), then asserts the bound.
     func check(_ name: String, _ type: String, bound: Double, file: StaticString = #filePath, line: UInt = #line) {
+        print("\(type) \(name): max \(String(format: "%.3f", ulps)) ulp at x = \(input) (bound \(bound))")
         XCTAssertTrue(misses.isEmpty, "\(type) \(name): special values missed: \(misses)", file: file, line: line)
         XCTAssertLessThanOrEqual(ulps, bound, "\(type) \(name): \(ulps) ulp at x = \(input): \(output), exact \(exact)",
                                  file: file, line: line)
