@@ -138,6 +138,40 @@ final class RuleTests: XCTestCase {
         XCTAssertTrue(run(UpdateRatioRule(), healthy).isEmpty, "the band's edges are inside it")
     }
 
+    /// Runs the update-ratio rule over steps 1, 2, ..., each recorded with one tensor at `ratios[i]` and
+    /// followed by that step's loss, as the recorder calls it.
+    private func runUpdateRatio(ratios: [Double], losses: [Double]) -> [(at: Int, row: FindingRow)] {
+        var rule = UpdateRatioRule(), ledger = FindingLedger(), found: [(Int, FindingRow)] = []
+        for (i, (ratio, loss)) in zip(ratios, losses).enumerated() {
+            let recorded = RecordedStep(step: i + 1, weights: weights([1], updateRatio: ratio), activations: [])
+            var rows = rule.evaluate(updates: recorded, thresholds, &ledger)
+            rows += rule.evaluate(step: StepValues(step: i + 1, loss: loss, gradientNorm: 1), thresholds, &ledger)
+            found += (rows + ledger.takeClosed()).map { (i + 1, $0) }
+        }
+        return found
+    }
+
+    func testSmallUpdatesAfterTheLossConvergedAreTheEndOfTraining() {
+        let t = thresholds
+        // In the band while the loss falls from 2.3 to a thousandth of it, then a thousandth of the band's low
+        // edge: SGD's steps shrinking with the gradient.
+        let ratios = Array(repeating: 1e-3, count: 5) + Array(repeating: 1e-7, count: 6)
+        let falling = [2.3, 1, 0.5, 0.1, 0.01, 0.003, 0.002, 0.002, 0.002, 0.002, 0.002]
+        XCTAssertTrue(runUpdateRatio(ratios: ratios, losses: falling).isEmpty,
+                      "the loss is at most stagnationFloor × its first value: converged")
+        // The same updates with the loss where it started: too low a learning rate.
+        let stuck = runUpdateRatio(ratios: ratios, losses: Array(repeating: 2.3, count: ratios.count))
+        assertFinding(stuck, of: UpdateRatioRule.self, at: 8, since: 7, layer: "0", threshold: t.updateRatioBand.low)
+        // Just above the floor, the loss has not converged.
+        let above = runUpdateRatio(ratios: ratios, losses: Array(repeating: 2.3, count: 4)
+                                    + Array(repeating: 2.3 * t.stagnationFloor * 1.01, count: 7))
+        assertFinding(above, of: UpdateRatioRule.self, at: 8, since: 7, layer: "0", threshold: t.updateRatioBand.low)
+        // Large updates count whatever the loss.
+        let large = runUpdateRatio(ratios: Array(repeating: 1e-3, count: 5) + Array(repeating: 0.05, count: 6),
+                                   losses: falling)
+        assertFinding(large, of: UpdateRatioRule.self, at: 8, since: 7, layer: "0", threshold: t.updateRatioBand.high)
+    }
+
     func testStagnationIsAPlateauThatLastsToTheEnd() {
         let t = thresholds
         let flat = run(StagnationRule(), losses: [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], finish: true)
