@@ -118,12 +118,8 @@ public final class Dense<Scalar: TensorScalar>: Layer {
         // ∂L/∂b += column sums of ∂L/∂y
         if let bias {
             let db = bias.gradientForAccumulation()
-            let g = db.buffer.base
-            if db.keep == 0 { g.update(repeating: 0, count: outputFeatures) }
-            for row in 0..<batch {
-                let r = outputGradient.base + row * outputFeatures
-                for j in 0..<outputFeatures { g[j] += r[j] }
-            }
+            Vectorized.addColumnSums(outputGradient.base, rows: batch, columns: outputFeatures, into: db.buffer.base,
+                                     accumulate: db.keep != 0)
         }
         // ∂L/∂x = ∂L/∂y · W
         let dx = inputGradient.tensor(shape: input.shape)
