@@ -36,9 +36,10 @@ func applyUpdate<Scalar: TensorScalar>(
         for i in 0..<count { theta[i] = newValue(i) }
         return
     }
-    let block = 512
     var next = InlineArray<512, Scalar>(repeating: 0)
+    // gl_apply_update_f32/f64 add into 16 lanes of changes, then 16 of values (CKernels.h).
     var lanes = InlineArray<32, Double>(repeating: 0)
+    let block = next.count, half = lanes.count / 2
     withUnsafeMutableBytes(of: &next) { nextBytes in
         withUnsafeMutableBytes(of: &lanes) { laneBytes in
             let values = nextBytes.baseAddress!.assumingMemoryBound(to: Scalar.self)
@@ -53,7 +54,7 @@ func applyUpdate<Scalar: TensorScalar>(
         }
     }
     var changes = 0.0, squares = 0.0
-    for j in 0..<16 { changes += lanes[j]; squares += lanes[16 + j] }
+    for j in 0..<half { changes += lanes[j]; squares += lanes[half + j] }
     measured.pointee = AppliedUpdate(updateNorm: changes.squareRoot(), weightNorm: squares.squareRoot())
 }
 
