@@ -185,6 +185,8 @@ struct PeerWorkloads {
         /// the round's heap allocations per step into `allocations`.
         func round(steps: Int, timed: Bool) {
             let parameters = model.parameters
+            // The samples' own growth is the benchmark's, not the step's: reserved before the count starts.
+            if timed { samples.reserveCapacity(samples.count + steps) }
             let allocationsBefore = gradlab_allocation_count()
             for _ in 0..<steps {
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -275,6 +277,7 @@ struct PeerWorkloads {
         }
 
         func round(steps: Int, timed: Bool) {
+            if timed { samples.reserveCapacity(samples.count + steps) }
             for _ in 0..<steps {
                 let start = DispatchTime.now().uptimeNanoseconds
                 for layer in 0..<weights.count {
