@@ -82,9 +82,9 @@ GL_LANE float expm1_negative_f(float y) {
     float shifted = a * 1.44269504f + SHIFT_F;
     float k = shifted - SHIFT_F;
     float r = (a - k * LN2_HI_F) - k * LN2_LO_F;
-    // q = 1/2! + r/3! + … + r⁶/8! by Estrin's scheme (pairs, then r² and r⁴): a dependency chain of five
-    // operations instead of Horner's fourteen, which left the vector loop waiting on latency (tanh, the
-    // bulk of a tanh network's elementwise time, ran about a quarter faster).
+    // q = 1/2! + r/3! + … + r⁶/8! by Estrin's scheme (pairs, then r² and r⁴): a dependency chain five
+    // operations deep instead of Horner's twelve, which left the vector loop waiting on latency (tanh, the
+    // bulk of a tanh network's elementwise time, went from 0.99 to 0.83 ns per element).
     float r2 = r * r, r4 = r2 * r2;
     float q01 = 0.5f + r * (1.0f / 6), q23 = 1.0f / 24 + r * (1.0f / 120), q45 = 1.0f / 720 + r * (1.0f / 5040);
     float q = (q01 + r2 * q23) + r4 * (q45 + r2 * (1.0f / 40320));
@@ -444,7 +444,7 @@ static double log_sum_d(double s) {
 // vector loop with a run-time overlap check that sends an in-place call to the scalar loop. The last
 // n mod 64 elements run one at a time through the same lane, which returns the same bits.
 #define GL_BLOCK 64
-// Each lane is a long chain of dependent operations (a Horner polynomial, a division); a vector loop that
+// Each lane is a long chain of dependent operations (a polynomial, a division); a vector loop that
 // works on one vector at a time waits on that chain. Interleaving several vectors per iteration gives the
 // processor independent chains to overlap. It changes no result: every element still takes the same
 // operations in the same order.

@@ -27,8 +27,9 @@ public struct DetectorThresholds: Sendable, Equatable {
     /// A condition must hold on this many consecutive recorded steps before it is reported.
     public var sustain = 10
     /// Stagnation: the mean loss over the last `stagnationWindow` steps improved by less than this fraction
-    /// on the window before, while still above `stagnationFloor` × the first loss. A loss at or below that
-    /// floor counts as converged, for this rule and for the low side of the update-ratio band.
+    /// on the window before, while still above `stagnationFloor` × the first loss. The low side of the
+    /// update-ratio band uses the same floor for "settled": the mean loss and gradient norm of the last
+    /// `updateRatioWindow` steps at most this fraction of their first values (`UpdateRatioRule`).
     public var stagnationImprovement = 0.01
     public var stagnationWindow = 100
     public var stagnationFloor = 0.1

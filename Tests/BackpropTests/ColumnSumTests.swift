@@ -5,10 +5,12 @@ import XCTest
 /// which adds each column row by row in order, for widths that take the 32-column blocks, the 8-column
 /// blocks and the scalar tail, with and without accumulating onto the gradient already there.
 final class ColumnSumTests: XCTestCase {
-    /// Values spread over sixteen decades, so that any other order of the additions changes the bits.
+    /// Values spread over sixteen decades, so that any other order of the additions changes the bits, with
+    /// every seventh a −0 (−0 + −0 is −0, +0 + −0 is +0: the sign of a zero sum shows the order too).
     private func values<Scalar: TensorScalar>(_ count: Int, _ generator: inout RandomGenerator) -> [Scalar] {
-        (0..<count).map { _ in
-            Scalar(Double.random(in: -1...1, using: &generator) * pow(10, Double.random(in: -8...8, using: &generator)))
+        (0..<count).map { i in
+            let value = Double.random(in: -1...1, using: &generator) * pow(10, Double.random(in: -8...8, using: &generator))
+            return i % 7 == 0 ? -0.0 : Scalar(value)
         }
     }
 

@@ -139,37 +139,55 @@ final class RuleTests: XCTestCase {
     }
 
     /// Runs the update-ratio rule over steps 1, 2, ..., each recorded with one tensor at `ratios[i]` and
-    /// followed by that step's loss, as the recorder calls it.
-    private func runUpdateRatio(ratios: [Double], losses: [Double]) -> [(at: Int, row: FindingRow)] {
+    /// followed by that step's loss and global gradient norm (1 where `norms` is empty), as the recorder
+    /// calls it.
+    private func runUpdateRatio(ratios: [Double], losses: [Double], norms: [Double] = []) -> [(at: Int, row: FindingRow)] {
         var rule = UpdateRatioRule(), ledger = FindingLedger(), found: [(Int, FindingRow)] = []
         for (i, (ratio, loss)) in zip(ratios, losses).enumerated() {
             let recorded = RecordedStep(step: i + 1, weights: weights([1], updateRatio: ratio), activations: [])
             var rows = rule.evaluate(updates: recorded, thresholds, &ledger)
-            rows += rule.evaluate(step: StepValues(step: i + 1, loss: loss, gradientNorm: 1), thresholds, &ledger)
+            let values = StepValues(step: i + 1, loss: loss, gradientNorm: norms.isEmpty ? 1 : norms[i])
+            rows += rule.evaluate(step: values, thresholds, &ledger)
             found += (rows + ledger.takeClosed()).map { (i + 1, $0) }
         }
         return found
     }
 
-    func testSmallUpdatesAfterTheLossConvergedAreTheEndOfTraining() {
+    func testSmallUpdatesOnceTrainingSettledAreItsEnd() {
         let t = thresholds
-        // In the band while the loss falls from 2.3 to a thousandth of it, then a thousandth of the band's low
-        // edge: SGD's steps shrinking with the gradient.
+        // In the band while the loss and the gradient norm fall to a thousandth, then a thousandth of the
+        // band's low edge: SGD's steps shrinking with the gradient.
         let ratios = Array(repeating: 1e-3, count: 5) + Array(repeating: 1e-7, count: 6)
         let falling = [2.3, 1, 0.5, 0.1, 0.01, 0.003, 0.002, 0.002, 0.002, 0.002, 0.002]
-        XCTAssertTrue(runUpdateRatio(ratios: ratios, losses: falling).isEmpty,
-                      "the loss is at most stagnationFloor × its first value: converged")
+        let fallingNorms = falling.map { $0 / 2.3 }
+        XCTAssertTrue(runUpdateRatio(ratios: ratios, losses: falling, norms: fallingNorms).isEmpty,
+                      "loss and gradient norm at most stagnationFloor × their first values: settled")
         // The same updates with the loss where it started: too low a learning rate.
-        let stuck = runUpdateRatio(ratios: ratios, losses: Array(repeating: 2.3, count: ratios.count))
+        let stuck = runUpdateRatio(ratios: ratios, losses: Array(repeating: 2.3, count: ratios.count), norms: fallingNorms)
         assertFinding(stuck, of: UpdateRatioRule.self, at: 8, since: 7, layer: "0", threshold: t.updateRatioBand.low)
-        // Just above the floor, the loss has not converged.
+        // The loss fell but the gradients did not (steps of about the learning rate whatever the gradient).
+        let steady = runUpdateRatio(ratios: ratios, losses: falling)
+        assertFinding(steady, of: UpdateRatioRule.self, at: 8, since: 7, layer: "0", threshold: t.updateRatioBand.low)
+        // Just above the floor, the loss has not settled.
         let above = runUpdateRatio(ratios: ratios, losses: Array(repeating: 2.3, count: 4)
-                                    + Array(repeating: 2.3 * t.stagnationFloor * 1.01, count: 7))
+                                    + Array(repeating: 2.3 * t.stagnationFloor * 1.01, count: 7), norms: fallingNorms)
         assertFinding(above, of: UpdateRatioRule.self, at: 8, since: 7, layer: "0", threshold: t.updateRatioBand.low)
         // Large updates count whatever the loss.
         let large = runUpdateRatio(ratios: Array(repeating: 1e-3, count: 5) + Array(repeating: 0.05, count: 6),
-                                   losses: falling)
+                                   losses: falling, norms: fallingNorms)
         assertFinding(large, of: UpdateRatioRule.self, at: 8, since: 7, layer: "0", threshold: t.updateRatioBand.high)
+    }
+
+    /// A small-update warning raised before training settled is not closed when it settles: its ratios are
+    /// still below the band, so it has not come back into it.
+    func testAWarningRaisedBeforeTrainingSettledStaysOpen() {
+        let t = thresholds
+        let ratios = Array(repeating: 1e-7, count: 12)
+        let losses = Array(repeating: 2.3, count: 6) + Array(repeating: 0.001, count: 6)
+        let norms = Array(repeating: 1.0, count: 6) + Array(repeating: 0.001, count: 6)
+        let found = runUpdateRatio(ratios: ratios, losses: losses, norms: norms)
+        assertFinding(found, of: UpdateRatioRule.self, at: 4, since: 3, layer: "0", threshold: t.updateRatioBand.low)
+        XCTAssertTrue(found.first?.row.isOpen == true, "no closing row once settled: \(found.map(\.row))")
     }
 
     func testStagnationIsAPlateauThatLastsToTheEnd() {

@@ -5,11 +5,11 @@
 // Each comment states the kernel's bound in ulps of the exact value, Float / Double, which
 // Tests/BackpropTests/KernelAccuracyTests.swift asserts, and what was measured: for Float over all 2^32
 // inputs (scripts/kernel-ulps.c), for Double over the test's 1.5 million inputs (random significands for every
-// exponent, uniform on [−50, 50], windows around the switching points) against Float80's libm; the test
-// prints each kernel's worst error. An error at most the type's smallest normal in absolute value is not
-// counted (underflow). Derivatives that cross zero (gelu', silu') count in ulps of the larger of their two
-// terms. Special values (±0, ±∞, NaN, subnormals, the largest finite) are those of Activation.value in
-// Sources/Backprop/Activation.swift.
+// exponent, uniform on [−50, 50], windows around the switching points) against Float80's libm, as the test
+// prints them with GRADLAB_KERNEL_ULPS=1 in the environment. An error at most the type's smallest normal in
+// absolute value is not counted (underflow). Derivatives that cross zero (gelu', silu') count in ulps of the
+// larger of their two terms. Special values (±0, ±∞, NaN, subnormals, the largest finite) are those of
+// Activation.value in Sources/Backprop/Activation.swift.
 #ifndef GRADLAB_CKERNELS_H
 #define GRADLAB_CKERNELS_H
 

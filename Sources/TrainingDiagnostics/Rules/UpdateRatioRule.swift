@@ -16,36 +16,49 @@ import RunFormat
 /// back into the band by themselves (as a plateau that ended), which the healthy-run suite showed for SGD
 /// and momentum in their first few hundred steps; only a span that lasts to the end stays a `warning`.
 ///
-/// Small updates after the loss has converged are the end of training, not too low a learning rate: an
-/// SGD step is the learning rate times a gradient that goes to zero with the loss. So the low side does
-/// not hold while the mean of the last `updateRatioWindow` finite losses is at most `stagnationFloor` × the
-/// first loss (the stagnation rule's floor for "converged"). Demo (e)'s residual convnet, whose loss fell
-/// from 2.3 to 2.5e-5 at 100% training accuracy, raised "updates are small" for its last convolution from
-/// step 239 to the end without this; demo (e)'s plain convnet, whose loss never leaves 2.3, still raises it.
+/// Small updates once training has settled are its end, not too low a learning rate: an SGD step is the
+/// learning rate times a gradient that goes to zero with the loss. Training has settled while the mean of
+/// the last `updateRatioWindow` finite losses is at most `stagnationFloor` × the first finite loss and the
+/// same holds for the global gradient norm (so a run whose loss fell while its gradients did not, as an
+/// adaptive optimizer's steps of about the learning rate allow, is still judged). While it has settled, the
+/// low side is frozen: no finding is raised, and one raised before stays as it is (its ratios are still
+/// below the band, so it is not closed as having come back). Demo (e)'s residual convnet, whose loss fell
+/// from 2.3 to 2.5e-5 and its gradient norm from 0.74 to 0.001 at 100% training accuracy, raised "updates
+/// are small" for its last convolution from step 239 to the end without this; demo (e)'s plain convnet,
+/// whose loss never leaves 2.3, still raises it.
 struct UpdateRatioRule: FindingRule {
     static let kind = FindingKind.updateRatio
     private var windows: [String: [Double]] = [:]
     /// Consecutive recorded steps with a tensor outside the band, by side ("high", "low").
     private var sides = Streaks()
-    /// The first finite loss and the last `updateRatioWindow` finite ones (every step's, recorded or not).
-    private var firstLoss: Double?
-    private var recentLosses: [Double] = []
+    /// The loss and the global gradient norm: the first finite value of each and the last
+    /// `updateRatioWindow` finite ones (every step's, recorded or not).
+    private var loss = Settling(), gradientNorm = Settling()
+
+    private struct Settling {
+        var first: Double?
+        var recent: [Double] = []
+
+        mutating func add(_ value: Double, window: Int) {
+            guard value.isFinite else { return }
+            if first == nil { first = value }
+            recent.append(value)
+            if recent.count > window { recent.removeFirst() }
+        }
+
+        /// Whether the recent mean is at most `floor` × the first value (never, for a first value that is
+        /// not positive).
+        func hasFallen(to floor: Double) -> Bool {
+            guard let first, first > 0, !recent.isEmpty else { return false }
+            return recent.reduce(0, +) / Double(recent.count) <= floor * first
+        }
+    }
 
     mutating func evaluate(step s: StepValues, _ t: DetectorThresholds,
                            _ ledger: inout FindingLedger) -> [FindingRow] {
-        guard s.loss.isFinite else { return [] }
-        if firstLoss == nil { firstLoss = s.loss }
-        recentLosses.append(s.loss)
-        if recentLosses.count > t.updateRatioWindow { recentLosses.removeFirst() }
+        loss.add(s.loss, window: t.updateRatioWindow)
+        gradientNorm.add(s.gradientNorm, window: t.updateRatioWindow)
         return []
-    }
-
-    /// Whether the recent losses have fallen to `stagnationFloor` of the first one (never, for a first loss
-    /// that is not positive).
-    private func lossConverged(_ t: DetectorThresholds) -> Bool {
-        guard let first = firstLoss, first > 0, !recentLosses.isEmpty else { return false }
-        let mean = recentLosses.reduce(0, +) / Double(recentLosses.count)
-        return mean <= t.stagnationFloor * first
     }
 
     mutating func evaluate(updates recorded: RecordedStep, _ t: DetectorThresholds,
@@ -61,10 +74,11 @@ struct UpdateRatioRule: FindingRule {
             if median > t.updateRatioBand.high { outside.high.append((weight.parameter, weight.layer, median)) }
             if median < t.updateRatioBand.low { outside.low.append((weight.parameter, weight.layer, median)) }
         }
-        if lossConverged(t) { outside.low = [] }
+        let settled = loss.hasFallen(to: t.stagnationFloor) && gradientNorm.hasFallen(to: t.stagnationFloor)
         var findings: [FindingRow] = []
         for (high, tensors) in [(true, outside.high), (false, outside.low)] {
             let side = high ? "high" : "low"
+            if !high && settled { continue }
             let (holds, since, ended) = sides.update(side, !tensors.isEmpty, step: recorded.step, sustain: t.sustain)
             if let ended { ledger.close(Self.kind, about: side, lastStep: ended, severity: .info) }
             guard holds else { continue }
