@@ -242,6 +242,18 @@ static float log_sum_f(float s) {
 // ---------------------------------------------------------------------------------------------------------
 // Double lanes: the same algorithms with Double's polynomial degrees and clamps.
 
+// q = 1/2! + r/3! + … + r¹¹/13!, so that e^r − 1 = r + r²q, by Estrin's scheme (pairs, then powers r², r⁴,
+// r⁸): a dependency chain of about six operations instead of Horner's 24, which left the vector loop waiting
+// on latency. Shared by exp_d and expm1_negative_d.
+GL_LANE double exp_series_d(double r) {
+    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    double q01 = 0.5 + r * (1.0 / 6.0), q23 = 1.0 / 24.0 + r * (1.0 / 120.0);
+    double q45 = 1.0 / 720.0 + r * (1.0 / 5040.0), q67 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
+    double q89 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0), q1011 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+    double q0_3 = q01 + r2 * q23, q4_7 = q45 + r2 * q67, q8_11 = q89 + r2 * q1011;
+    return (q0_3 + r4 * q4_7) + r8 * q8_11;
+}
+
 // e^(y + tail): e^r to r¹³/13! (truncation below 5e−18 relative); y below −746 gives 0, above 710 +∞.
 GL_LANE double exp_d(double y, double tail) {
     double a = y < -746.0 ? -746.0 : y;
@@ -249,14 +261,7 @@ GL_LANE double exp_d(double y, double tail) {
     double shifted = a * 1.4426950408889634 + SHIFT_D;
     double k = shifted - SHIFT_D;
     double r = ((a - k * LN2_HI_D) - k * LN2_LO_D) + tail;
-    // q = 1/2! + r/3! + … + r¹¹/13! by Estrin's scheme, the same evaluation as expm1_negative_d's.
-    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    double q01 = 0.5 + r * (1.0 / 6.0), q23 = 1.0 / 24.0 + r * (1.0 / 120.0);
-    double q45 = 1.0 / 720.0 + r * (1.0 / 5040.0), q67 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
-    double q89 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0), q1011 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
-    double q0_3 = q01 + r2 * q23, q4_7 = q45 + r2 * q67, q8_11 = q89 + r2 * q1011;
-    double q = (q0_3 + r4 * q4_7) + r8 * q8_11;
-    double p = 1.0 + (r + r2 * q);
+    double p = 1.0 + (r + (r * r) * exp_series_d(r));
     int64_t ki = (int64_t)(bits_d(shifted) - SHIFT_BITS_D);
     int64_t k1 = ki >> 1;
     double s1 = double_bits((uint64_t)(k1 + 1023) << 52);
@@ -270,15 +275,7 @@ GL_LANE double expm1_negative_d(double y) {
     double shifted = a * 1.4426950408889634 + SHIFT_D;
     double k = shifted - SHIFT_D;
     double r = (a - k * LN2_HI_D) - k * LN2_LO_D;
-    // q = 1/2! + r/3! + … + r¹¹/13! by Estrin's scheme (pairs, then powers r², r⁴, r⁸): a dependency
-    // chain of about six operations instead of Horner's 24, which left the vector loop waiting on latency.
-    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    double q01 = 0.5 + r * (1.0 / 6.0), q23 = 1.0 / 24.0 + r * (1.0 / 120.0);
-    double q45 = 1.0 / 720.0 + r * (1.0 / 5040.0), q67 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
-    double q89 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0), q1011 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
-    double q0_3 = q01 + r2 * q23, q4_7 = q45 + r2 * q67, q8_11 = q89 + r2 * q1011;
-    double q = (q0_3 + r4 * q4_7) + r8 * q8_11;
-    double p = r + r2 * q;
+    double p = r + (r * r) * exp_series_d(r);
     double s = double_bits((uint64_t)((int64_t)(bits_d(shifted) - SHIFT_BITS_D) + 1023) << 52);
     return s * p + (s - 1.0);
 }
